@@ -1,0 +1,33 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { fromHttpApiEvent, toHttpApiResult } from '../lib/apigw.ts';
+import { ingestConfigFromEnv } from '../lib/config.ts';
+import { createIngest, type IngestLogEntry } from '../lib/ingest.ts';
+import { createSqsClient } from '../lib/queue.ts';
+import { createSecretStore, secretSourcesFromEnv } from '../lib/secrets.ts';
+
+// Built once per cold start: configuration errors fail here, loudly, not at the first request.
+const config = ingestConfigFromEnv(process.env);
+const logger = new Logger({ serviceName: 'front-webhooks-ingest' });
+const secrets = createSecretStore(secretSourcesFromEnv(process.env));
+// Start reading SSM during init, which Lambda runs before the first request's clock starts.
+const preloaded = secrets.preload();
+
+const ingest = createIngest({
+  sqs: createSqsClient(config.sendDeadlineMs),
+  queueUrl: config.queueUrl,
+  dlqUrl: config.dlqUrl,
+  secrets,
+  sendDeadlineMs: config.sendDeadlineMs,
+  log: (entry: IngestLogEntry) => {
+    const message = 'front webhook request';
+    if (entry.status >= 500) logger.error(message, { ...entry });
+    else if (entry.outcome === 'rejected' || entry.outcome === 'dead_lettered' || entry.outcome === 'too_large') logger.warn(message, { ...entry });
+    else logger.info(message, { ...entry });
+  },
+});
+
+export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  await preloaded;
+  return toHttpApiResult(await ingest(fromHttpApiEvent(event)));
+}

@@ -1,0 +1,261 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { eventOf, type AppEnvelopeBody } from './front/event.ts';
+import { validateBody } from './front/validate.ts';
+import {
+  ATTR,
+  MAX_MESSAGE_BYTES,
+  QueueUnavailableError,
+  contentId,
+  encodeBody,
+  eventAttributes,
+  fifoId,
+  messageBytes,
+  sendToQueue,
+  type QueuedMessage,
+} from './queue.ts';
+import { missingSecretMessage, SecretsUnavailableError, type SecretStore } from './secrets.ts';
+import { isFresh, parseTimestamp, verifySignature, type Scheme } from './signature.ts';
+
+export const WEBHOOK_PATH = '/webhooks/front';
+
+/** An HTTP request as the ingest logic needs it: header names lower-cased, body as the bytes received. */
+export interface WebhookRequest {
+  method: string;
+  path: string;
+  headers: Readonly<Record<string, string | undefined>>;
+  body: Buffer;
+}
+
+export interface WebhookResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type Outcome =
+  | 'queued'
+  | 'challenge'
+  | 'ignored'
+  | 'dead_lettered'
+  | 'rejected'
+  | 'too_large'
+  | 'unavailable'
+  | 'not_found';
+
+/** The one line logged per request. Never a secret, a signature or a body. */
+export interface IngestLogEntry {
+  outcome: Outcome;
+  status: number;
+  scheme?: Scheme;
+  eventId?: string;
+  eventType?: string;
+  conversationId?: string;
+  reason?: string;
+  detail?: string;
+  bytes: number;
+  durationMs: number;
+}
+
+export interface IngestDeps {
+  sqs: SQSClient;
+  queueUrl: string;
+  dlqUrl: string;
+  secrets: SecretStore;
+  /** Upper bound for each SQS send, retries included. */
+  sendDeadlineMs: number;
+  log: (entry: IngestLogEntry) => void;
+  now?: () => number;
+}
+
+type Result = Omit<IngestLogEntry, 'durationMs' | 'bytes'> & { response: WebhookResponse };
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+function reply(statusCode: number, body: object, headers: Record<string, string> = {}): WebhookResponse {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+function reject(status: number, error: string, message: string, scheme?: Scheme, headers?: Record<string, string>): Result {
+  return {
+    outcome: status === 404 || status === 405 ? 'not_found' : 'rejected',
+    status,
+    reason: error,
+    ...(scheme && { scheme }),
+    response: reply(status, { error, message }, headers),
+  };
+}
+
+/**
+ * Receives one Front webhook: authenticate, then parse and validate, then queue, and only then acknowledge.
+ * Authentic requests that cannot be used are kept in the dead-letter queue with the reason;
+ * unauthenticated ones are refused with 401 and leave no trace.
+ */
+export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Promise<WebhookResponse> {
+  const now = deps.now ?? Date.now;
+
+  async function deadLetter(message: QueuedMessage, scheme: Scheme, reason: string, detail: string): Promise<Result> {
+    await sendToQueue(deps.sqs, deps.dlqUrl, message, deps.sendDeadlineMs);
+    return {
+      outcome: 'dead_lettered',
+      status: 202,
+      scheme,
+      reason,
+      detail,
+      ...(message.attributes[ATTR.eventId] && { eventId: message.attributes[ATTR.eventId] }),
+      response: reply(202, {
+        status: 'dead_lettered',
+        reason,
+        message: `The request is authentic but ${detail}. It was kept in the dead-letter queue for an operator to inspect and replay.`,
+      }),
+    };
+  }
+
+  /** Keeps an authentic body in the DLQ, or a summary of it when the body itself does not fit. */
+  async function keepUnusable(raw: Buffer, scheme: Scheme, receivedAt: string, reason: string, detail: string, ids: { eventId?: string; eventType?: string } = {}): Promise<Result> {
+    const { body, encoding } = encodeBody(raw);
+    const attributes = {
+      ...eventAttributes({ ...ids, scheme, receivedAt, encoding }),
+      [ATTR.failureReason]: reason,
+      [ATTR.failureDetail]: detail.slice(0, 1024),
+    };
+    const message: QueuedMessage = { body, attributes, groupId: reason, deduplicationId: `${reason}-${contentId(raw)}` };
+    if (messageBytes(message) <= MAX_MESSAGE_BYTES) return deadLetter(message, scheme, reason, detail);
+    return keepSummaryOfOversize(raw, scheme, receivedAt, ids, `${detail}; the body (${raw.length} bytes) is too large for the queue`);
+  }
+
+  async function keepSummaryOfOversize(raw: Buffer, scheme: Scheme, receivedAt: string, ids: { eventId?: string; eventType?: string }, detail: string): Promise<Result> {
+    const sha256 = contentId(raw);
+    const summary = { reason: 'payload_too_large', bytes: raw.length, sha256, ...ids };
+    const message: QueuedMessage = {
+      body: JSON.stringify(summary),
+      groupId: 'payload_too_large',
+      deduplicationId: `payload_too_large-${sha256}`,
+      attributes: {
+        ...eventAttributes({ ...ids, scheme, receivedAt, encoding: 'utf8' }),
+        [ATTR.failureReason]: 'payload_too_large',
+        [ATTR.failureDetail]: detail.slice(0, 1024),
+      },
+    };
+    await sendToQueue(deps.sqs, deps.dlqUrl, message, deps.sendDeadlineMs);
+    return {
+      outcome: 'too_large',
+      status: 413,
+      scheme,
+      reason: 'payload_too_large',
+      detail,
+      ...ids,
+      response: reply(413, {
+        error: 'payload_too_large',
+        message: `The body is ${raw.length} bytes; a queued message holds at most ${MAX_MESSAGE_BYTES} bytes. ` +
+          'A summary (event id, size, SHA-256) was kept in the dead-letter queue; fetch the event from Front\'s Events API to replay it.',
+      }),
+    };
+  }
+
+  async function handle(request: WebhookRequest): Promise<Result> {
+    const path = request.path.replace(/\/+$/, '');
+    if (path !== WEBHOOK_PATH) {
+      return reject(404, 'not_found', `Nothing here. Front webhooks are received at POST ${WEBHOOK_PATH}.`);
+    }
+    if (request.method !== 'POST') {
+      return reject(405, 'method_not_allowed', `Use POST for ${WEBHOOK_PATH}.`, undefined, { allow: 'POST' });
+    }
+
+    // Authenticate. A timestamp header means the application-webhook scheme; none means a rule webhook.
+    const timestampHeader = request.headers['x-front-request-timestamp'];
+    const scheme: Scheme = timestampHeader === undefined ? 'rule' : 'app';
+    const signature = request.headers['x-front-signature'];
+    if (!signature) {
+      return reject(401, 'missing_signature', 'The X-Front-Signature header is missing: only requests signed by Front are accepted.', scheme);
+    }
+    let timestampMs: number | undefined;
+    if (scheme === 'app') {
+      timestampMs = parseTimestamp(timestampHeader ?? '');
+      if (timestampMs === undefined) {
+        return reject(401, 'invalid_timestamp', 'X-Front-Request-Timestamp must be Unix time in milliseconds.', scheme);
+      }
+    }
+    const secrets = await deps.secrets.get(scheme);
+    if (!secrets) return reject(401, 'secret_not_configured', `Cannot verify this request: ${missingSecretMessage(scheme)}.`, scheme);
+    if (!verifySignature(scheme, secrets, signature, request.body, timestampHeader)) {
+      const which = scheme === 'rule' ? 'the rule webhook (API) secret' : 'the app secret, over "<timestamp>:<body>"';
+      return reject(401, 'invalid_signature', `X-Front-Signature does not match the body signed with ${which}.`, scheme);
+    }
+    if (timestampMs !== undefined && !isFresh(timestampMs, now())) {
+      return reject(401, 'stale_timestamp', 'X-Front-Request-Timestamp is more than 5 minutes from now: the request is refused as a possible replay. Check the server clock.', scheme);
+    }
+
+    const challenge = request.headers['x-front-challenge'];
+    if (challenge !== undefined) {
+      return { outcome: 'challenge', status: 200, scheme, response: reply(200, { challenge }) };
+    }
+
+    // Authentic from here on: every path below either queues the body or keeps it in the DLQ.
+    const receivedAt = new Date(now()).toISOString();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(request.body.toString('utf8'));
+    } catch (error) {
+      const detail = `the body is not JSON (${error instanceof Error ? error.message : String(error)})`;
+      return keepUnusable(request.body, scheme, receivedAt, 'invalid_json', detail);
+    }
+    const validated = validateBody(scheme, parsed);
+    if (!validated.ok) return keepUnusable(request.body, scheme, receivedAt, 'invalid_shape', `the body is ${validated.error}`);
+
+    const event = eventOf(scheme, validated.body);
+    if (!event) {
+      // An app "sync" without a challenge header: nothing to echo and nothing to process.
+      const type = (validated.body as AppEnvelopeBody).type;
+      return { outcome: 'ignored', status: 200, scheme, eventType: type, response: reply(200, { status: 'ignored', message: `A "${type}" request carries no event; nothing was queued.` }) };
+    }
+    const ids = { eventId: event.id, eventType: event.type };
+    const conversationId = event.conversation?.id;
+    const { body, encoding } = encodeBody(request.body);
+    const message: QueuedMessage = {
+      body,
+      // One conversation's events stay in order; an event without a conversation is its own group.
+      groupId: fifoId(conversationId ?? event.id),
+      // Repeated deliveries of one event within SQS's 5-minute window collapse into one message.
+      deduplicationId: fifoId(event.id),
+      attributes: eventAttributes({ ...ids, scheme, receivedAt, encoding }),
+    };
+    if (messageBytes(message) > MAX_MESSAGE_BYTES) {
+      return keepSummaryOfOversize(request.body, scheme, receivedAt, ids, `the body (${request.body.length} bytes) is too large for the queue`);
+    }
+    await sendToQueue(deps.sqs, deps.queueUrl, message, deps.sendDeadlineMs);
+    return {
+      outcome: 'queued',
+      status: 202,
+      scheme,
+      ...ids,
+      ...(conversationId && { conversationId }),
+      response: reply(202, { status: 'queued', eventId: event.id }),
+    };
+  }
+
+  return async (request) => {
+    const started = performance.now();
+    let result: Result;
+    try {
+      result = await handle(request);
+    } catch (error) {
+      if (!(error instanceof QueueUnavailableError || error instanceof SecretsUnavailableError)) throw error;
+      const what = error instanceof QueueUnavailableError ? 'queue_unavailable' : 'secrets_unavailable';
+      result = {
+        outcome: 'unavailable',
+        status: 503,
+        reason: what,
+        detail: error.message,
+        response: reply(503, {
+          error: what,
+          message: what === 'queue_unavailable'
+            ? 'The event could not be queued, so it was not accepted. Retry later.'
+            : 'The signing secrets could not be read, so the request could not be verified. Retry later.',
+        }, { 'retry-after': '5' }),
+      };
+    }
+    const { response, ...entry } = result;
+    deps.log({ ...entry, bytes: request.body.length, durationMs: Math.round((performance.now() - started) * 100) / 100 });
+    return response;
+  };
+}

@@ -1,0 +1,87 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import type { Scheme } from './signature.ts';
+
+/**
+ * Where each scheme's signing secrets come from. A value holds one secret or several,
+ * comma-separated: any of them verifies, so a secret can be rotated without downtime.
+ * - `FRONT_RULE_SECRET` / `FRONT_APP_SECRET`: the value itself (local runs and tests);
+ * - `FRONT_RULE_SECRET_PARAM` / `FRONT_APP_SECRET_PARAM`: the name of an SSM SecureString (deployed).
+ */
+export const SECRET_SETTINGS = {
+  rule: { value: 'FRONT_RULE_SECRET', parameter: 'FRONT_RULE_SECRET_PARAM' },
+  app: { value: 'FRONT_APP_SECRET', parameter: 'FRONT_APP_SECRET_PARAM' },
+} as const;
+
+/** How long a value read from SSM is trusted before it is read again (picks up rotations). */
+export const SECRET_MAX_AGE_SECONDS = 300;
+
+export type SecretSource = { kind: 'value'; value: string } | { kind: 'ssm'; name: string } | { kind: 'none' };
+
+export class SecretsUnavailableError extends Error {
+  override readonly name = 'SecretsUnavailableError';
+}
+
+export function splitSecrets(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+export function secretSourcesFromEnv(env: NodeJS.ProcessEnv): Record<Scheme, SecretSource> {
+  const source = (scheme: Scheme): SecretSource => {
+    const { value, parameter } = SECRET_SETTINGS[scheme];
+    const literal = env[value];
+    if (literal !== undefined && splitSecrets(literal).length > 0) return { kind: 'value', value: literal };
+    const name = env[parameter];
+    if (name) return { kind: 'ssm', name };
+    return { kind: 'none' };
+  };
+  return { rule: source('rule'), app: source('app') };
+}
+
+/** A message an operator can act on when a scheme has no secret. */
+export function missingSecretMessage(scheme: Scheme): string {
+  const { value, parameter } = SECRET_SETTINGS[scheme];
+  const kind = scheme === 'rule' ? 'rule webhook (API) secret' : 'application webhook (app) secret';
+  return `no ${kind} is configured: set ${value}, or ${parameter} to the name of an SSM SecureString`;
+}
+
+export interface SecretStore {
+  /** The secrets of a scheme; `undefined` when none is configured. Throws SecretsUnavailableError when SSM fails. */
+  get(scheme: Scheme): Promise<readonly string[] | undefined>;
+}
+
+/**
+ * Secrets from the environment or SSM Parameter Store (SecureString, decrypted), through Powertools
+ * Parameters, which caches each value for SECRET_MAX_AGE_SECONDS. `preload()` runs at cold start so
+ * the first request does not pay for the SSM round trip.
+ */
+export function createSecretStore(sources: Record<Scheme, SecretSource>, ssmClient?: SSMClient): SecretStore & { preload(): Promise<void> } {
+  let provider: SSMProvider | undefined;
+  const ssm = (): SSMProvider => {
+    provider ??= new SSMProvider({
+      awsSdkV3Client: ssmClient ?? new SSMClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } }),
+    });
+    return provider;
+  };
+  const get = async (scheme: Scheme): Promise<readonly string[] | undefined> => {
+    const source = sources[scheme];
+    if (source.kind === 'none') return undefined;
+    if (source.kind === 'value') return splitSecrets(source.value);
+    let value: string | undefined;
+    try {
+      value = await ssm().get(source.name, { decrypt: true, maxAge: SECRET_MAX_AGE_SECONDS });
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new SecretsUnavailableError(`could not read SSM parameter ${source.name}: ${detail}`, { cause: error });
+    }
+    const secrets = value === undefined ? [] : splitSecrets(value);
+    if (secrets.length === 0) throw new SecretsUnavailableError(`SSM parameter ${source.name} is empty`);
+    return secrets;
+  };
+  return {
+    get,
+    async preload() {
+      await Promise.allSettled([get('rule'), get('app')]);
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { interceptLocalhostDns, startFauxqs, type FauxqsServer } from 'fauxqs';
+import queues from '../../lib/queues.json' with { type: 'json' };
+
+export interface TestSqs {
+  server: FauxqsServer;
+  endpoint: string;
+  queueUrl: string;
+  dlqUrl: string;
+  client: SQSClient;
+  /** Drains a queue (messages become invisible for `visibilityTimeout` seconds) and returns what it held. */
+  receiveAll(url: string, visibilityTimeout?: number): Promise<Message[]>;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+let restoreDns: (() => void) | undefined;
+
+/** fauxqs in-process on loopback, with the project's queues created from lib/queues.json. */
+export async function startTestSqs(prefix = 'test'): Promise<TestSqs> {
+  // fauxqs names queues http://sqs.<region>.localhost:<port>/…, which this machine's resolver does not know.
+  restoreDns ??= interceptLocalhostDns();
+  process.env.AWS_REGION ??= 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID ??= 'test';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
+  const server = await startFauxqs({ port: 0, logger: false, host: 'localhost' });
+  const dlq = server.createQueue(`${prefix}-${queues.deadLetter.name}`, { attributes: queues.deadLetter.attributes });
+  const main = server.createQueue(`${prefix}-${queues.events.name}`, {
+    attributes: {
+      ...queues.events.attributes,
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: queues.events.maxReceiveCount }),
+    },
+  });
+  const endpoint = `http://127.0.0.1:${server.port}`;
+  const client = new SQSClient({ endpoint, region: process.env.AWS_REGION });
+  return {
+    server,
+    endpoint,
+    queueUrl: main.queueUrl,
+    dlqUrl: dlq.queueUrl,
+    client,
+    async receiveAll(url, visibilityTimeout = 60) {
+      const all: Message[] = [];
+      for (;;) {
+        const { Messages = [] } = await client.send(new ReceiveMessageCommand({
+          QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: visibilityTimeout,
+          MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'],
+        }));
+        if (Messages.length === 0) return all;
+        all.push(...Messages);
+      }
+    },
+    reset() {
+      server.reset();
+    },
+    async stop() {
+      client.destroy();
+      await server.stop();
+    },
+  };
+}
