@@ -1,0 +1,152 @@
+import { createHash } from 'node:crypto';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type Message,
+  type MessageAttributeValue,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { ATTR, decodeBody } from './queue.ts';
+
+/** One dead-lettered message as an operator sees it. */
+export interface DeadLetter {
+  messageId: string;
+  receiptHandle: string;
+  eventId?: string;
+  eventType?: string;
+  conversationId?: string;
+  scheme?: string;
+  receivedAt?: string;
+  /** Set by ingest or process when they put it there; absent when SQS moved it after maxReceiveCount. */
+  reason: string;
+  detail?: string;
+  /** Times the main queue delivered it (only for messages SQS moved). */
+  receiveCount?: number;
+  bytes: number;
+  body: string;
+  attributes: Record<string, MessageAttributeValue>;
+}
+
+/** A dead letter with no body to replay (ingest kept only a summary of an oversize request). */
+export function isReplayable(letter: DeadLetter): boolean {
+  return letter.reason !== 'payload_too_large';
+}
+
+function stringAttr(message: Message, name: string): string | undefined {
+  return message.MessageAttributes?.[name]?.StringValue;
+}
+
+function conversationOf(body: Buffer): string | undefined {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { conversation?: { id?: unknown }; payload?: { conversation?: { id?: unknown } } };
+    const id = parsed.conversation?.id ?? parsed.payload?.conversation?.id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function describeDeadLetter(message: Message): DeadLetter {
+  const body = message.Body ?? '';
+  const raw = decodeBody(body, stringAttr(message, ATTR.bodyEncoding));
+  const count = Number(message.Attributes?.ApproximateReceiveCount);
+  const eventId = stringAttr(message, ATTR.eventId);
+  const eventType = stringAttr(message, ATTR.eventType);
+  const conversationId = conversationOf(raw);
+  const scheme = stringAttr(message, ATTR.scheme);
+  const receivedAt = stringAttr(message, ATTR.receivedAt);
+  const detail = stringAttr(message, ATTR.failureDetail);
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    ...(eventId && { eventId }),
+    ...(eventType && { eventType }),
+    ...(conversationId && { conversationId }),
+    ...(scheme && { scheme }),
+    ...(receivedAt && { receivedAt }),
+    reason: stringAttr(message, ATTR.failureReason) ?? 'max_receives_exceeded',
+    ...(detail && { detail }),
+    ...(Number.isFinite(count) && { receiveCount: count }),
+    bytes: raw.length,
+    body,
+    attributes: message.MessageAttributes ?? {},
+  };
+}
+
+/**
+ * Reads every message of the dead-letter queue without removing any: each is received (hidden for
+ * `holdSeconds` while we page through) and then made visible again at once.
+ * Returns the messages still hidden, so a redrive can act on them with their receipt handles.
+ */
+export async function readDeadLetters(client: SQSClient, dlqUrl: string, holdSeconds = 60, limit = 10_000): Promise<DeadLetter[]> {
+  const letters: DeadLetter[] = [];
+  while (letters.length < limit) {
+    const { Messages = [] } = await client.send(new ReceiveMessageCommand({
+      QueueUrl: dlqUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 0,
+      VisibilityTimeout: holdSeconds,
+      MessageAttributeNames: ['All'],
+      MessageSystemAttributeNames: ['All'],
+    }));
+    if (Messages.length === 0) break;
+    letters.push(...Messages.map(describeDeadLetter));
+  }
+  return letters;
+}
+
+/** Makes messages read by readDeadLetters visible again (what `list` does when it is done). */
+export async function release(client: SQSClient, dlqUrl: string, letters: readonly DeadLetter[]): Promise<void> {
+  for (let i = 0; i < letters.length; i += 10) {
+    const chunk = letters.slice(i, i + 10);
+    await client.send(new ChangeMessageVisibilityBatchCommand({
+      QueueUrl: dlqUrl,
+      Entries: chunk.map((letter, n) => ({ Id: String(n), ReceiptHandle: letter.receiptHandle, VisibilityTimeout: 0 })),
+    }));
+  }
+}
+
+/** Selects letters by message id or event id; an empty selector list selects all. */
+export function select(letters: readonly DeadLetter[], ids: readonly string[], filter: { reason?: string; type?: string } = {}): DeadLetter[] {
+  return letters.filter((letter) =>
+    (ids.length === 0 || ids.includes(letter.messageId) || (letter.eventId !== undefined && ids.includes(letter.eventId))) &&
+    (filter.reason === undefined || letter.reason === filter.reason) &&
+    (filter.type === undefined || letter.eventType === filter.type));
+}
+
+export interface RedriveResult {
+  redriven: DeadLetter[];
+  skipped: Array<{ letter: DeadLetter; why: string }>;
+}
+
+/**
+ * Moves letters back to the main queue: the original body and event attributes, without the failure
+ * attributes, in the event's conversation group; each is deleted from the DLQ only once it is re-queued.
+ */
+export async function redrive(client: SQSClient, dlqUrl: string, queueUrl: string, letters: readonly DeadLetter[]): Promise<RedriveResult> {
+  const result: RedriveResult = { redriven: [], skipped: [] };
+  for (const letter of letters) {
+    if (!isReplayable(letter)) {
+      result.skipped.push({ letter, why: 'only a summary was kept (the body was too large for SQS): fetch the event from Front\'s Events API (GET /events/{id})' });
+      continue;
+    }
+    const attributes = { ...letter.attributes };
+    delete attributes[ATTR.failureReason];
+    delete attributes[ATTR.failureDetail];
+    const key = letter.eventId ?? letter.messageId;
+    await client.send(new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: letter.body,
+      MessageAttributes: attributes,
+      MessageGroupId: letter.conversationId ?? key,
+      // Distinct from the original delivery's id (which may still be inside SQS's 5-minute window),
+      // stable for this dead letter, so running the same redrive twice queues it once.
+      MessageDeduplicationId: createHash('sha256').update(`redrive:${letter.messageId}`).digest('hex'),
+    }));
+    await client.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: letter.receiptHandle }));
+    result.redriven.push(letter);
+  }
+  return result;
+}

@@ -1,0 +1,127 @@
+/**
+ * `npm run dlq -- list` / `npm run dlq -- redrive <event-or-message-id ...> | --all`
+ * Looks into the dead-letter queue of the local stack (default) or of a deployed stage, and moves chosen
+ * messages back to the main queue. See README "Dead-letter queue".
+ */
+import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { parseArgs } from 'node:util';
+import { readDeadLetters, redrive, release, select, type DeadLetter } from '../lib/dlq.ts';
+import queues from '../lib/queues.json' with { type: 'json' };
+
+const USAGE = `Usage:
+  npm run dlq -- list    [target] [--reason R] [--type T] [--json]
+  npm run dlq -- redrive [target] (<event-id|message-id> ... | --all) [--reason R] [--type T]
+
+Target (default: the local stack started by \`npm start\`):
+  --stage S [--region R]               a deployed stage: queues front-webhooks-S-${queues.events.name} and -${queues.deadLetter.name}
+  --queue-url URL --dlq-url URL        explicit queue URLs (with the usual AWS credentials)
+  --endpoint URL                       SQS endpoint of the local stack (default http://127.0.0.1:\${SQS_PORT:-9324})`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    stage: { type: 'string' },
+    region: { type: 'string' },
+    service: { type: 'string', default: 'front-webhooks' },
+    'queue-url': { type: 'string' },
+    'dlq-url': { type: 'string' },
+    endpoint: { type: 'string' },
+    reason: { type: 'string' },
+    type: { type: 'string' },
+    all: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+function fail(message: string): never {
+  console.error(`${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+async function queueUrls(client: SQSClient): Promise<{ queueUrl: string; dlqUrl: string }> {
+  if (values['queue-url'] && values['dlq-url']) return { queueUrl: values['queue-url'], dlqUrl: values['dlq-url'] };
+  if (values['queue-url'] || values['dlq-url']) fail('Give both --queue-url and --dlq-url, or neither.');
+  const prefix = values.stage ? `${values.service}-${values.stage}-` : 'local-';
+  const urlOf = async (name: string) => {
+    try {
+      const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: `${prefix}${name}` }));
+      if (!QueueUrl) throw new Error('no URL returned');
+      return QueueUrl;
+    } catch (error) {
+      const where = values.stage ? `stage "${values.stage}" (is it deployed in this region, with these credentials?)` : 'the local stack (is `npm start` running?)';
+      return fail(`Cannot find queue ${prefix}${name} in ${where}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  return { queueUrl: await urlOf(queues.events.name), dlqUrl: await urlOf(queues.deadLetter.name) };
+}
+
+const deployed = Boolean(values.stage || values['queue-url']);
+// The local stack's fauxqs, unless a deployed stage (or explicit queue URLs) is named.
+const endpoint = values.endpoint ?? (deployed ? undefined : `http://127.0.0.1:${process.env.SQS_PORT ?? '9324'}`);
+
+function clientFor(): SQSClient {
+  return new SQSClient({
+    ...(values.region && { region: values.region }),
+    ...(endpoint && { endpoint, region: values.region ?? process.env.AWS_REGION ?? 'us-east-1' }),
+    // fauxqs accepts any credentials; a deployed stage uses the usual AWS credential chain.
+    ...(!deployed && { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+  });
+}
+
+function row(letter: DeadLetter): string {
+  return [
+    letter.messageId,
+    letter.eventId ?? '-',
+    letter.eventType ?? '-',
+    letter.conversationId ?? '-',
+    letter.reason,
+    letter.receivedAt ?? '-',
+    `${letter.bytes} B`,
+    letter.detail ?? '',
+  ].join('\t');
+}
+
+async function main(): Promise<void> {
+  const [command, ...ids] = positionals;
+  if (values.help || !command) fail('');
+  if (command !== 'list' && command !== 'redrive') fail(`Unknown command "${command}".`);
+  if (endpoint) {
+    // fauxqs queue URLs use *.localhost host names, which this machine's resolver may not know.
+    const { interceptLocalhostDns } = await import('fauxqs');
+    interceptLocalhostDns();
+  }
+  const client = clientFor();
+  const { queueUrl, dlqUrl } = await queueUrls(client);
+  const letters = await readDeadLetters(client, dlqUrl);
+  const filter = { ...(values.reason && { reason: values.reason }), ...(values.type && { type: values.type }) };
+
+  if (command === 'list') {
+    const chosen = select(letters, ids, filter);
+    await release(client, dlqUrl, letters);
+    if (values.json) {
+      console.log(JSON.stringify(chosen.map(({ receiptHandle: _, attributes: __, ...rest }) => rest), null, 2));
+    } else {
+      console.log(['messageId', 'eventId', 'type', 'conversation', 'reason', 'receivedAt', 'size', 'detail'].join('\t'));
+      for (const letter of chosen) console.log(row(letter));
+      console.log(`${chosen.length} of ${letters.length} dead-lettered message(s) in ${dlqUrl}`);
+    }
+    return;
+  }
+
+  if (ids.length === 0 && !values.all) {
+    await release(client, dlqUrl, letters);
+    fail('Name the messages to redrive (event ids or message ids), or pass --all.');
+  }
+  const chosen = select(letters, ids, filter);
+  const result = await redrive(client, dlqUrl, queueUrl, chosen);
+  await release(client, dlqUrl, letters.filter((l) => !result.redriven.includes(l)));
+  for (const letter of result.redriven) console.log(`redriven\t${letter.messageId}\t${letter.eventId ?? '-'}\t${letter.reason}`);
+  for (const { letter, why } of result.skipped) console.log(`skipped\t${letter.messageId}\t${letter.eventId ?? '-'}\t${why}`);
+  const missing = ids.filter((id) => !chosen.some((l) => l.messageId === id || l.eventId === id));
+  for (const id of missing) console.log(`not found\t${id}`);
+  console.log(`${result.redriven.length} redriven to ${queueUrl}, ${result.skipped.length} skipped, ${missing.length} not found`);
+  if (missing.length > 0 || result.skipped.length > 0) process.exitCode = 1;
+}
+
+await main();

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { readDeadLetters, redrive, release, select } from '../lib/dlq.ts';
+import { sampleEvent } from '../lib/front/samples.ts';
+import { ATTR } from '../lib/queue.ts';
+import { ingestUnderTest, signed } from './helpers/ingest.ts';
+import { startTestSqs, type TestSqs } from './helpers/sqs.ts';
+
+const run = promisify(execFile);
+
+let sqs: TestSqs;
+before(async () => { sqs = await startTestSqs('dlq'); });
+after(async () => { await sqs.stop(); });
+beforeEach(() => sqs.reset());
+
+/** Fills the DLQ the ways production does: ingest keeps unusable bodies, SQS moves events that failed too often. */
+async function fillDeadLetters() {
+  const ingest = ingestUnderTest(sqs);
+  // Unique bodies: FIFO deduplication outlives fauxqs's reset() between tests.
+  const nonce = randomUUID();
+  assert.equal((await ingest.send(signed('rule', `{"id": "evt_1", "nonce": "${nonce}", truncated`))).status, 202);
+  const wrongShape = { id: 'not-an-event-id', type: 'inbound', nonce };
+  assert.equal((await ingest.send(signed('rule', wrongShape))).status, 202);
+  const failedEvent = sampleEvent({ type: 'tag' });
+  // What SQS's redrive leaves in the DLQ: the main-queue message as it was, without failure attributes.
+  await sqs.client.send(new SendMessageCommand({
+    QueueUrl: sqs.dlqUrl,
+    MessageBody: JSON.stringify(failedEvent),
+    MessageGroupId: failedEvent.conversation?.id ?? failedEvent.id,
+    MessageDeduplicationId: failedEvent.id,
+    MessageAttributes: {
+      [ATTR.eventId]: { DataType: 'String', StringValue: failedEvent.id },
+      [ATTR.eventType]: { DataType: 'String', StringValue: 'tag' },
+      [ATTR.scheme]: { DataType: 'String', StringValue: 'rule' },
+      [ATTR.bodyEncoding]: { DataType: 'String', StringValue: 'utf8' },
+    },
+  }));
+  return { failedEvent };
+}
+
+describe('dead-letter queue tooling', () => {
+  it('lists every dead letter with its reason and leaves them all in the queue', async () => {
+    // Prepare
+    const { failedEvent } = await fillDeadLetters();
+    // Act
+    const letters = await readDeadLetters(sqs.client, sqs.dlqUrl);
+    await release(sqs.client, sqs.dlqUrl, letters);
+    // Assess
+    assert.deepEqual(letters.map((l) => l.reason).sort(), ['invalid_json', 'invalid_shape', 'max_receives_exceeded']);
+    const failed = letters.find((l) => l.reason === 'max_receives_exceeded');
+    assert.equal(failed?.eventId, failedEvent.id);
+    assert.equal(failed?.conversationId, failedEvent.conversation?.id);
+    assert.match(letters.find((l) => l.reason === 'invalid_shape')?.detail ?? '', /\/id must match pattern/);
+    const again = await readDeadLetters(sqs.client, sqs.dlqUrl);
+    assert.equal(again.length, 3, 'listing must not remove or hide messages');
+  });
+
+  it('redrives the chosen event to the main queue without its failure attributes, and only it', async () => {
+    // Prepare
+    const { failedEvent } = await fillDeadLetters();
+    const letters = await readDeadLetters(sqs.client, sqs.dlqUrl);
+    // Act
+    const result = await redrive(sqs.client, sqs.dlqUrl, sqs.queueUrl, select(letters, [failedEvent.id]));
+    await release(sqs.client, sqs.dlqUrl, letters.filter((l) => !result.redriven.includes(l)));
+    // Assess
+    assert.equal(result.redriven.length, 1);
+    const queued = await sqs.receiveAll(sqs.queueUrl);
+    assert.equal(queued.length, 1);
+    assert.equal(queued[0]?.Body, JSON.stringify(failedEvent));
+    assert.equal(queued[0]?.Attributes?.MessageGroupId, failedEvent.conversation?.id);
+    assert.equal(queued[0]?.MessageAttributes?.[ATTR.eventId]?.StringValue, failedEvent.id);
+    assert.equal(queued[0]?.MessageAttributes?.[ATTR.failureReason], undefined);
+    const left = await readDeadLetters(sqs.client, sqs.dlqUrl);
+    assert.deepEqual(left.map((l) => l.reason).sort(), ['invalid_json', 'invalid_shape']);
+  });
+
+  it('refuses to redrive an oversize summary, which has no body to replay', async () => {
+    // Prepare
+    const ingest = ingestUnderTest(sqs);
+    const huge = sampleEvent({ type: 'inbound', messageBytes: 1_200_000 });
+    assert.equal((await ingest.send(signed('rule', huge))).status, 413);
+    const letters = await readDeadLetters(sqs.client, sqs.dlqUrl);
+    // Act
+    const result = await redrive(sqs.client, sqs.dlqUrl, sqs.queueUrl, letters);
+    // Assess
+    assert.equal(result.redriven.length, 0);
+    assert.equal(result.skipped.length, 1);
+    assert.equal(result.skipped[0]?.letter.eventId, huge.id);
+    assert.equal((await sqs.receiveAll(sqs.queueUrl)).length, 0);
+  });
+
+  it('works from the command line: list, then redrive by event id', async () => {
+    // Prepare
+    const { failedEvent } = await fillDeadLetters();
+    const target = ['--endpoint', sqs.endpoint, '--queue-url', sqs.queueUrl, '--dlq-url', sqs.dlqUrl];
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
+    // Act
+    const listed = await run(process.execPath, ['--import', 'tsx', 'scripts/dlq.ts', 'list', ...target], { env });
+    const redriven = await run(process.execPath, ['--import', 'tsx', 'scripts/dlq.ts', 'redrive', failedEvent.id, ...target], { env });
+    // Assess
+    assert.match(listed.stdout, /3 of 3 dead-lettered message\(s\)/);
+    assert.match(listed.stdout, new RegExp(`${failedEvent.id}\\ttag\\t.*max_receives_exceeded`));
+    assert.match(redriven.stdout, /1 redriven to .*, 0 skipped, 0 not found/);
+    assert.equal((await sqs.receiveAll(sqs.queueUrl)).length, 1);
+  });
+});
