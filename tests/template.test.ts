@@ -1,0 +1,519 @@
+/**
+ * Packages serverless.yml offline (osls, no AWS credentials, no network) and asserts on the generated
+ * CloudFormation template: every promise of the deploy issue, so a regression in serverless.yml fails CI.
+ */
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import queues from '../lib/queues.json' with { type: 'json' };
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+interface Resource {
+  Type: string;
+  Properties: JsonObject;
+  DependsOn?: string | string[];
+  Condition?: string;
+}
+interface Template {
+  Resources: Record<string, Resource>;
+  Conditions?: JsonObject;
+  Outputs?: JsonObject;
+}
+interface Packaged {
+  template: Template;
+  /** Every file the packaging wrote, as text: for the "no secret value anywhere" check. */
+  allText: string;
+  state: { service: { functions: Record<string, { package?: { artifact?: string } }> }; package: { individually?: boolean } };
+}
+
+const ROOT = resolve(import.meta.dirname, '..');
+const SLS = join(ROOT, 'node_modules', '.bin', 'sls');
+const SECRET_CANARY = 'canary-secret-that-must-never-reach-the-template';
+const ALARM_EMAIL = 'ops@example.com';
+const FUNCTION_FILES = readdirSync(join(ROOT, 'functions')).filter((f) => f.endsWith('.ts')).map((f) => basename(f, '.ts')).sort();
+
+const outDirs: string[] = [];
+
+/**
+ * `sls package` in a fresh temp service dir (serverless.yml copied, lib/ and dist/ linked), so runs never
+ * share osls's .serverless/ scratch dir, with every AWS_* variable removed and the secret values set as a canary.
+ */
+async function slsPackage(args: string[]): Promise<Packaged> {
+  const dir = mkdtempSync(join(tmpdir(), 'front-webhooks-template-'));
+  outDirs.push(dir);
+  copyFileSync(join(ROOT, 'serverless.yml'), join(dir, 'serverless.yml'));
+  for (const linked of ['lib', 'dist']) symlinkSync(join(ROOT, linked), join(dir, linked), 'dir');
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('AWS_')) env[key] = value;
+  env.FRONT_RULE_SECRET = SECRET_CANARY;
+  env.FRONT_APP_SECRET = SECRET_CANARY;
+  await promisify(execFile)(SLS, ['package', ...args], { cwd: dir, env, timeout: 60_000 });
+  const out = join(dir, '.serverless');
+  const read = (name: string) => readFileSync(join(out, name), 'utf8');
+  return {
+    template: JSON.parse(read('cloudformation-template-update-stack.json')) as Template,
+    allText: readdirSync(out).map(read).join('\n'),
+    state: JSON.parse(read('serverless-state.json')) as Packaged['state'],
+  };
+}
+
+let dev: Packaged;
+let prod: Packaged;
+
+before(async () => {
+  // `npm test` has just built; a standalone run builds what is missing.
+  if (FUNCTION_FILES.some((fn) => !existsSync(join(ROOT, 'dist', `${fn}.zip`)))) {
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  }
+  [dev, prod] = await Promise.all([
+    slsPackage([]),
+    slsPackage(['--stage', 'prod', '--region', 'us-east-1', `--param=alarmEmail=${ALARM_EMAIL}`]),
+  ]);
+});
+
+after(() => {
+  for (const dir of outDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------- template helpers
+
+function ofType(t: Template, type: string): Array<[string, Resource]> {
+  return Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+}
+
+function resource(t: Template, id: string): Resource {
+  const r = t.Resources[id];
+  assert.ok(r, `resource ${id} exists`);
+  return r;
+}
+
+function obj(value: Json | undefined, what: string): JsonObject {
+  assert.ok(value !== null && typeof value === 'object' && !Array.isArray(value), `${what} is an object`);
+  return value;
+}
+
+function arr(value: Json | undefined, what: string): Json[] {
+  assert.ok(Array.isArray(value), `${what} is an array`);
+  return value;
+}
+
+const ref = (id: string): Json => ({ Ref: id });
+const arn = (id: string): Json => ({ 'Fn::GetAtt': [id, 'Arn'] });
+
+/** The Lambda function resource whose FunctionName ends with `-<name>`. */
+function lambda(t: Template, name: string): [string, Resource] {
+  const found = ofType(t, 'AWS::Lambda::Function').find(([, r]) => String(r.Properties.FunctionName).endsWith(`-${name}`));
+  assert.ok(found, `function ${name} exists`);
+  return found;
+}
+
+function env(t: Template, name: string): JsonObject {
+  return obj(obj(lambda(t, name)[1].Properties.Environment, 'Environment').Variables, 'Environment.Variables');
+}
+
+function roleOf(t: Template, name: string): [string, Resource] {
+  const role = obj(lambda(t, name)[1].Properties.Role, 'Role');
+  const id = arr(role['Fn::GetAtt'], 'Role GetAtt')[0];
+  assert.equal(typeof id, 'string');
+  return [id as string, resource(t, id as string)];
+}
+
+interface Statement { Effect: string; Action: string[]; Resource: Json[] }
+
+function statements(role: Resource): Statement[] {
+  return arr(role.Properties.Policies, 'Policies').flatMap((p) => {
+    const doc = obj(obj(p, 'policy').PolicyDocument, 'PolicyDocument');
+    return arr(doc.Statement, 'Statement').map((s) => {
+      const st = obj(s, 'statement');
+      const list = (v: Json | undefined): Json[] => (Array.isArray(v) ? v : [v ?? null]);
+      return { Effect: String(st.Effect), Action: list(st.Action).map(String), Resource: list(st.Resource) };
+    });
+  });
+}
+
+/** Action -> the resources it is allowed on, as JSON strings (intrinsics compared structurally). */
+function grants(role: Resource): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const s of statements(role)) {
+    assert.equal(s.Effect, 'Allow');
+    for (const action of s.Action) {
+      const set = out.get(action) ?? new Set<string>();
+      for (const r of s.Resource) set.add(JSON.stringify(r));
+      out.set(action, set);
+    }
+  }
+  return out;
+}
+
+/** Every string inside a JSON value. */
+function strings(value: Json): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(strings);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(strings);
+  return [];
+}
+
+/** Every `${Name}` of an Fn::Sub must name a substitution, a resource (attribute) or a pseudo parameter. */
+function unresolvedSubs(t: Template, sub: Json): string[] {
+  const [text, vars] = typeof sub === 'string' ? [sub, {}] : [String(arr(sub, 'Fn::Sub')[0]), obj(arr(sub, 'Fn::Sub')[1], 'Sub vars')];
+  const names = [...text.matchAll(/\$\{([^!}][^}]*)\}/g)].map((m) => m[1] ?? '');
+  return names.filter((n) => !(n in vars) && !n.startsWith('AWS::') && !(n.split('.')[0]! in t.Resources));
+}
+
+/** An Fn::Sub body with every `${...}` replaced by a placeholder: what CloudFormation would hand over. */
+function substituted(sub: Json): string {
+  return String(arr(sub, 'Fn::Sub')[0]).replace(/\$\{[^!}][^}]*\}/g, 'X');
+}
+
+function evaluateCondition(t: Template, name: string): boolean {
+  const evaluate = (c: Json): boolean => {
+    const o = obj(c, 'condition');
+    if ('Fn::Not' in o) return !evaluate(arr(o['Fn::Not'], 'Fn::Not')[0] ?? null);
+    if ('Fn::Equals' in o) {
+      const [a, b] = arr(o['Fn::Equals'], 'Fn::Equals');
+      return JSON.stringify(a) === JSON.stringify(b);
+    }
+    throw new Error(`condition ${JSON.stringify(c)} is not one this test evaluates`);
+  };
+  return evaluate(obj(t.Conditions, 'Conditions')[name] ?? null);
+}
+
+function alarmOn(t: Template, namespace: string, metric: string): JsonObject {
+  const found = ofType(t, 'AWS::CloudWatch::Alarm').filter(
+    ([, r]) => r.Properties.Namespace === namespace && r.Properties.MetricName === metric,
+  );
+  assert.equal(found.length, 1, `one alarm on ${namespace} ${metric}`);
+  return found[0]![1].Properties;
+}
+
+function dimension(alarm: JsonObject, name: string): Json | undefined {
+  const d = arr(alarm.Dimensions, 'Dimensions').map((x) => obj(x, 'dimension')).find((x) => x.Name === name);
+  return d?.Value;
+}
+
+// ---------------------------------------------------------------- tests
+
+describe('packaging', () => {
+  it('produces a template with no AWS credentials and no network', () => {
+    assert.ok(Object.keys(dev.template.Resources).length > 0);
+    assert.ok(Object.keys(prod.template.Resources).length > 0);
+  });
+
+  it('deploys one function per functions/*.ts, each the artifact npm run build made', () => {
+    const deployed = ofType(dev.template, 'AWS::Lambda::Function').map(([, r]) => String(r.Properties.FunctionName)).sort();
+    assert.deepEqual(deployed, FUNCTION_FILES.map((fn) => `front-webhooks-dev-${fn}`));
+    assert.equal(dev.state.package.individually, true);
+    for (const fn of FUNCTION_FILES) {
+      const artifact = dev.state.service.functions[fn]?.package?.artifact;
+      assert.equal(artifact, `dist/${fn}.zip`);
+      assert.ok(statSync(join(ROOT, artifact)).size > 0, `${artifact} is built`);
+      const [, f] = lambda(dev.template, fn);
+      assert.equal(f.Properties.Handler, 'index.handler');
+      assert.equal(f.Properties.Runtime, 'nodejs22.x');
+      assert.deepEqual(f.Properties.Architectures, ['arm64']);
+    }
+  });
+
+  it('names everything after the stage and region it is packaged for', () => {
+    assert.ok(lambda(prod.template, 'ingest')[1].Properties.FunctionName === 'front-webhooks-prod-ingest');
+    assert.equal(resource(prod.template, 'EventsQueue').Properties.QueueName, `front-webhooks-prod-${queues.events.name}`);
+    assert.match(prod.allText, /"region": "us-east-1"/);
+    assert.match(dev.allText, /"region": "eu-west-1"/);
+  });
+
+  it('checks every Ref, GetAtt, Sub and Condition points at something that exists', () => {
+    for (const t of [dev.template, prod.template]) {
+      const walk = (v: Json, where: string): void => {
+        if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${where}[${i}]`));
+        if (!v || typeof v !== 'object') return;
+        if (typeof v.Ref === 'string') assert.ok(v.Ref in t.Resources || v.Ref.startsWith('AWS::'), `${where}: Ref ${v.Ref}`);
+        if ('Fn::GetAtt' in v) assert.ok(String(arr(v['Fn::GetAtt'], 'GetAtt')[0]) in t.Resources, `${where}: GetAtt`);
+        if ('Fn::Sub' in v) assert.deepEqual(unresolvedSubs(t, v['Fn::Sub'] ?? null), [], `${where}: Fn::Sub names`);
+        for (const [k, x] of Object.entries(v)) walk(x, `${where}.${k}`);
+      };
+      walk(t.Resources as unknown as Json, 'Resources');
+      walk((t.Outputs ?? {}) as Json, 'Outputs');
+      for (const [id, r] of Object.entries(t.Resources)) {
+        if (r.Condition) assert.ok(r.Condition in (t.Conditions ?? {}), `${id}: Condition ${r.Condition}`);
+        for (const dep of [r.DependsOn ?? []].flat()) assert.ok(dep in t.Resources, `${id}: DependsOn ${dep}`);
+      }
+    }
+  });
+});
+
+describe('HTTP API', () => {
+  it('routes POST /webhooks/front, and only that, to ingest with payload 2.0', () => {
+    const routes = ofType(dev.template, 'AWS::ApiGatewayV2::Route');
+    assert.deepEqual(routes.map(([, r]) => r.Properties.RouteKey), ['POST /webhooks/front']);
+    const target = JSON.stringify(routes[0]![1].Properties.Target);
+    const [integrationId, integration] = ofType(dev.template, 'AWS::ApiGatewayV2::Integration')[0]!;
+    assert.ok(target.includes(integrationId));
+    assert.equal(integration.Properties.PayloadFormatVersion, '2.0');
+    assert.deepEqual(integration.Properties.IntegrationUri, arn(lambda(dev.template, 'ingest')[0]));
+  });
+
+  it('throttles the stage', () => {
+    const [, stage] = ofType(dev.template, 'AWS::ApiGatewayV2::Stage')[0]!;
+    const settings = obj(stage.Properties.DefaultRouteSettings, 'DefaultRouteSettings');
+    assert.ok(Number(settings.ThrottlingRateLimit) > 0);
+    assert.ok(Number(settings.ThrottlingBurstLimit) >= Number(settings.ThrottlingRateLimit));
+  });
+
+  it('outputs the URL to paste into Front', () => {
+    const url = obj(obj(dev.template.Outputs, 'Outputs').WebhookUrl, 'WebhookUrl');
+    assert.match(JSON.stringify(url.Value), /\/webhooks\/front"/);
+  });
+});
+
+describe('queues', () => {
+  const props = (id: string) => resource(dev.template, id).Properties;
+
+  it('are the queues of lib/queues.json, with every attribute it lists', () => {
+    for (const [id, q] of [['EventsQueue', queues.events], ['EventsDeadLetterQueue', queues.deadLetter]] as const) {
+      assert.equal(props(id).QueueName, `front-webhooks-dev-${q.name}`);
+      for (const [name, value] of Object.entries(q.attributes)) {
+        assert.equal(String(props(id)[name]), value, `${id}.${name}`);
+      }
+    }
+  });
+
+  it('are FIFO in high-throughput mode and encrypted at rest', () => {
+    for (const id of ['EventsQueue', 'EventsDeadLetterQueue']) {
+      assert.equal(String(props(id).FifoQueue), 'true');
+      assert.match(String(props(id).QueueName), /\.fifo$/);
+      assert.equal(props(id).DeduplicationScope, 'messageGroup');
+      assert.equal(props(id).FifoThroughputLimit, 'perMessageGroupId');
+      assert.equal(props(id).SqsManagedSseEnabled, true);
+    }
+  });
+
+  it('redrive to the FIFO DLQ after maxReceiveCount; the DLQ keeps messages 14 days', () => {
+    assert.deepEqual(props('EventsQueue').RedrivePolicy, {
+      deadLetterTargetArn: arn('EventsDeadLetterQueue'),
+      maxReceiveCount: queues.events.maxReceiveCount,
+    });
+    assert.equal(Number(props('EventsDeadLetterQueue').MessageRetentionPeriod), 14 * 24 * 3600);
+  });
+
+  it('hide a received message for at least 6 times the process timeout', () => {
+    const timeout = Number(lambda(dev.template, 'process')[1].Properties.Timeout);
+    assert.equal(timeout, queues.processTimeoutSeconds);
+    assert.ok(Number(props('EventsQueue').VisibilityTimeout) >= 6 * timeout);
+  });
+});
+
+describe('process trigger', () => {
+  it('feeds process from the main queue in batches of 10 with partial batch responses and a concurrency cap', () => {
+    const mappings = ofType(dev.template, 'AWS::Lambda::EventSourceMapping');
+    assert.equal(mappings.length, 1);
+    const m = mappings[0]![1].Properties;
+    assert.deepEqual(m.EventSourceArn, arn('EventsQueue'));
+    assert.deepEqual(m.FunctionName, arn(lambda(dev.template, 'process')[0]));
+    assert.equal(m.BatchSize, 10);
+    assert.deepEqual(m.FunctionResponseTypes, ['ReportBatchItemFailures']);
+    const max = Number(obj(m.ScalingConfig, 'ScalingConfig').MaximumConcurrency);
+    assert.ok(max >= 2 && max <= 1000);
+    // Lambda refuses a batching window on FIFO queues.
+    assert.equal(m.MaximumBatchingWindowInSeconds, undefined);
+  });
+});
+
+describe('logs', () => {
+  it('gives each function its own log group with a retention', () => {
+    for (const fn of FUNCTION_FILES) {
+      const [id, f] = lambda(dev.template, fn);
+      const groupId = `${id.replace(/LambdaFunction$/, '')}LogGroup`;
+      const group = resource(dev.template, groupId);
+      assert.equal(group.Properties.LogGroupName, `/aws/lambda/${String(f.Properties.FunctionName)}`);
+      assert.ok(Number(group.Properties.RetentionInDays) > 0);
+      assert.ok([f.DependsOn ?? []].flat().includes(groupId));
+    }
+  });
+});
+
+describe('IAM: least privilege', () => {
+  it('has no shared role: each function has its own', () => {
+    assert.equal(dev.template.Resources.IamRoleLambdaExecution, undefined);
+    const roles = FUNCTION_FILES.map((fn) => roleOf(dev.template, fn)[0]);
+    assert.equal(new Set(roles).size, roles.length);
+  });
+
+  it('never uses a wildcard action or resource', () => {
+    for (const [id, role] of ofType(dev.template, 'AWS::IAM::Role')) {
+      for (const s of statements(role)) {
+        for (const action of s.Action) assert.ok(!action.includes('*'), `${id}: action ${action}`);
+        for (const r of s.Resource) {
+          // Strings (also inside Fn::Sub) must be full ARNs; a log group's Arn attribute is the one ":*" (its streams).
+          for (const text of strings(r)) assert.ok(!text.includes('*'), `${id}: resource ${JSON.stringify(r)}`);
+          assert.notEqual(r, '*');
+        }
+      }
+    }
+  });
+
+  it('lets ingest only write its logs, send to its two queues and read its two secret parameters', () => {
+    const [, role] = roleOf(dev.template, 'ingest');
+    const e = env(dev.template, 'ingest');
+    const param = (name: Json | undefined) =>
+      JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${String(name)}` });
+    const logs = new Set([JSON.stringify(arn('IngestLogGroup'))]);
+    assert.deepEqual(
+      grants(role),
+      new Map([
+        ['logs:CreateLogStream', logs],
+        ['logs:PutLogEvents', logs],
+        ['sqs:SendMessage', new Set([JSON.stringify(arn('EventsQueue')), JSON.stringify(arn('EventsDeadLetterQueue'))])],
+        ['ssm:GetParameter', new Set([param(e.FRONT_RULE_SECRET_PARAM), param(e.FRONT_APP_SECRET_PARAM)])],
+      ]),
+    );
+  });
+
+  it('lets process only write its logs, consume its queue and send to the DLQ', () => {
+    const [, role] = roleOf(dev.template, 'process');
+    const logs = new Set([JSON.stringify(arn('ProcessLogGroup'))]);
+    const queue = new Set([JSON.stringify(arn('EventsQueue'))]);
+    assert.deepEqual(
+      grants(role),
+      new Map([
+        ['logs:CreateLogStream', logs],
+        ['logs:PutLogEvents', logs],
+        ['sqs:ReceiveMessage', queue],
+        ['sqs:DeleteMessage', queue],
+        ['sqs:ChangeMessageVisibility', queue],
+        ['sqs:GetQueueAttributes', queue],
+        ['sqs:SendMessage', new Set([JSON.stringify(arn('EventsDeadLetterQueue'))])],
+      ]),
+    );
+  });
+
+  it('lets only Lambda assume the roles', () => {
+    for (const fn of FUNCTION_FILES) {
+      const [, role] = roleOf(dev.template, fn);
+      assert.deepEqual(role.Properties.AssumeRolePolicyDocument, {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      });
+    }
+  });
+});
+
+describe('environment and secrets', () => {
+  it('gives ingest its queues and the per-stage names of its SSM parameters, never a secret value', () => {
+    const e = env(prod.template, 'ingest');
+    assert.deepEqual(e.QUEUE_URL, ref('EventsQueue'));
+    assert.deepEqual(e.DLQ_URL, ref('EventsDeadLetterQueue'));
+    assert.equal(e.FRONT_RULE_SECRET_PARAM, '/front-webhooks/prod/rule-secret');
+    assert.equal(e.FRONT_APP_SECRET_PARAM, '/front-webhooks/prod/app-secret');
+    assert.equal(env(dev.template, 'ingest').FRONT_RULE_SECRET_PARAM, '/front-webhooks/dev/rule-secret');
+    for (const fn of FUNCTION_FILES) {
+      for (const t of [dev.template, prod.template]) {
+        assert.ok(!('FRONT_RULE_SECRET' in env(t, fn)) && !('FRONT_APP_SECRET' in env(t, fn)), `${fn}: no secret value env`);
+      }
+    }
+    // The packaging ran with FRONT_*_SECRET set: nothing it wrote may contain them.
+    assert.ok(!dev.allText.includes(SECRET_CANARY) && !prod.allText.includes(SECRET_CANARY));
+  });
+
+  it('gives process its queues, service name and metrics namespace', () => {
+    const e = env(prod.template, 'process');
+    assert.deepEqual(e.QUEUE_URL, ref('EventsQueue'));
+    assert.deepEqual(e.DLQ_URL, ref('EventsDeadLetterQueue'));
+    assert.equal(e.POWERTOOLS_METRICS_NAMESPACE, 'FrontWebhooks');
+    assert.equal(e.POWERTOOLS_SERVICE_NAME, 'front-webhooks-prod-process');
+  });
+});
+
+describe('alarms', () => {
+  const t = () => dev.template;
+
+  it('fires when the DLQ holds anything', () => {
+    const a = alarmOn(t(), 'AWS/SQS', 'ApproximateNumberOfMessagesVisible');
+    assert.deepEqual(dimension(a, 'QueueName'), { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'QueueName'] });
+    assert.equal(a.Threshold, 0);
+    assert.equal(a.ComparisonOperator, 'GreaterThanThreshold');
+  });
+
+  it('fires when the oldest queued event gets old', () => {
+    const a = alarmOn(t(), 'AWS/SQS', 'ApproximateAgeOfOldestMessage');
+    assert.deepEqual(dimension(a, 'QueueName'), { 'Fn::GetAtt': ['EventsQueue', 'QueueName'] });
+    assert.ok(Number(a.Threshold) > 0);
+  });
+
+  it('fires on any ingest 5xx', () => {
+    const a = alarmOn(t(), 'AWS/ApiGateway', '5xx');
+    assert.deepEqual(dimension(a, 'ApiId'), ref('HttpApi'));
+    assert.equal(a.Threshold, 0);
+  });
+
+  it('fires on a spike of signature failures, counted from the ingest log line', () => {
+    const filters = ofType(t(), 'AWS::Logs::MetricFilter').map(([, r]) => r.Properties);
+    const filter = filters.find((f) => JSON.stringify(f.MetricTransformations).includes('"SignatureFailures"'));
+    assert.ok(filter);
+    assert.deepEqual(filter.LogGroupName, ref('IngestLogGroup'));
+    assert.match(String(filter.FilterPattern), /\$\.outcome = "rejected"/);
+    assert.match(String(filter.FilterPattern), /\$\.reason = "invalid_signature"/);
+    const metric = obj(arr(filter.MetricTransformations, 'MetricTransformations')[0], 'transformation');
+    const a = alarmOn(t(), String(metric.MetricNamespace), 'SignatureFailures');
+    assert.ok(Number(a.Threshold) >= 1);
+  });
+
+  it('fires on process errors', () => {
+    const a = alarmOn(t(), 'AWS/Lambda', 'Errors');
+    assert.deepEqual(dimension(a, 'FunctionName'), ref(lambda(t(), 'process')[0]));
+  });
+
+  it('all notify the alarm topic, which e-mails only when an address is given', () => {
+    for (const [id, a] of ofType(t(), 'AWS::CloudWatch::Alarm')) {
+      assert.deepEqual(a.Properties.AlarmActions, [ref('AlarmTopic')], id);
+    }
+    const subscription = (x: Template) => resource(x, 'AlarmEmailSubscription');
+    assert.equal(evaluateCondition(dev.template, String(subscription(dev.template).Condition)), false);
+    assert.equal(evaluateCondition(prod.template, String(subscription(prod.template).Condition)), true);
+    assert.equal(subscription(prod.template).Properties.Endpoint, ALARM_EMAIL);
+    assert.equal(subscription(prod.template).Properties.Protocol, 'email');
+  });
+});
+
+describe('dashboard', () => {
+  it('is valid JSON once CloudFormation substitutes it, and shows every stage of the pipeline', () => {
+    const [[, dashboard] = []] = ofType(dev.template, 'AWS::CloudWatch::Dashboard');
+    assert.ok(dashboard);
+    const sub = dashboard.Properties.DashboardBody;
+    const body = JSON.parse(substituted(obj(sub, 'DashboardBody')['Fn::Sub'] ?? null)) as { widgets: JsonObject[] };
+    const text = JSON.stringify(body);
+    const wanted = {
+      received: '"AWS/ApiGateway","Count"',
+      'rejected by reason': 'WebhookRejections',
+      'queued (ingest outcomes)': 'WebhookRequests',
+      'processed by type': '{FrontWebhooks,eventType,service} MetricName=\\"EventsProcessed\\"',
+      failed: '"EventsFailed"',
+      'dead-lettered': '"EventsDeadLettered"',
+      lag: '"EventLag"',
+      'DLQ depth': '"ApproximateNumberOfMessagesVisible"',
+      durations: '"AWS/Lambda","Duration"',
+    };
+    for (const [what, needle] of Object.entries(wanted)) assert.ok(text.includes(needle), `dashboard shows ${what}`);
+    assert.ok(body.widgets.length >= 8);
+  });
+});
+
+describe('saved Logs Insights queries', () => {
+  const queriesOf = (t: Template) => new Map(ofType(t, 'AWS::Logs::QueryDefinition').map(([, r]) => [String(r.Properties.Name), r.Properties]));
+
+  it('exist for processed events, an event journey, a conversation, rejected requests and cold starts', () => {
+    const q = queriesOf(dev.template);
+    const find = (needle: string) => [...q.values()].find((x) => String(x.QueryString).includes(needle));
+    const both = [ref('IngestLogGroup'), ref('ProcessLogGroup')];
+    assert.deepEqual(find('filter message = "front event processed"')?.LogGroupNames, [ref('ProcessLogGroup')]);
+    assert.deepEqual(find('filter eventId = ')?.LogGroupNames, both);
+    assert.deepEqual(find('filter conversationId = ')?.LogGroupNames, both);
+    assert.deepEqual(find('status >= 400')?.LogGroupNames, [ref('IngestLogGroup')]);
+    assert.deepEqual(find('@initDuration')?.LogGroupNames, both);
+    for (const name of q.keys()) assert.ok(name.startsWith('front-webhooks-dev/'), `query ${name} is in the stage's folder`);
+  });
+});
