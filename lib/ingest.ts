@@ -86,6 +86,18 @@ function reject(status: number, error: string, message: string, scheme?: Scheme,
 }
 
 /**
+ * V8's JSON.parse messages quote the start of the input (`Unexpected token 'S', "SECRETBODY"... is not valid JSON`);
+ * the detail is logged, so keep only what names no content: the kind of error and the position.
+ */
+export function jsonErrorWithoutContent(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/^Unexpected end of JSON input/.test(message)) return 'it ends early';
+  const located = /^([A-Za-z -]+?)(?: in JSON)? at position (\d+)$/.exec(message);
+  if (located) return `${located[1]} at position ${located[2]}`;
+  return 'an unexpected character';
+}
+
+/**
  * Receives one Front webhook: authenticate, then parse and validate, then queue, and only then acknowledge.
  * Authentic requests that cannot be used are kept in the dead-letter queue with the reason;
  * unauthenticated ones are refused with 401 and leave no trace.
@@ -196,8 +208,7 @@ export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Pro
     try {
       parsed = JSON.parse(request.body.toString('utf8'));
     } catch (error) {
-      const detail = `the body is not JSON (${error instanceof Error ? error.message : String(error)})`;
-      return keepUnusable(request.body, scheme, receivedAt, 'invalid_json', detail);
+      return keepUnusable(request.body, scheme, receivedAt, 'invalid_json', `the body is not JSON (${jsonErrorWithoutContent(error)})`);
     }
     const validated = validateBody(scheme, parsed);
     if (!validated.ok) return keepUnusable(request.body, scheme, receivedAt, 'invalid_shape', `the body is ${validated.error}`);

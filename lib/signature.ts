@@ -21,7 +21,7 @@ export function signApp(secret: string, timestamp: string, body: Uint8Array | st
 
 /**
  * True when `signature` matches the body under any of `secrets` (several secrets allow rotation).
- * Constant-time per candidate; a signature of the wrong length or not base64 is simply false.
+ * Constant-time per candidate; a signature of the wrong length or not canonical base64 is simply false.
  */
 export function verifySignature(
   scheme: Scheme,
@@ -30,7 +30,11 @@ export function verifySignature(
   body: Uint8Array,
   timestamp?: string,
 ): boolean {
-  const given = Buffer.from(signature.trim(), 'base64');
+  const text = signature.trim();
+  const given = Buffer.from(text, 'base64');
+  // Node's base64 decoder skips characters it does not know and stops at padding, so "<sig><sig>" or "<sig>!!"
+  // would decode to the right digest: only the canonical encoding of the digest is accepted.
+  if (given.toString('base64') !== text) return false;
   let matched = false;
   for (const secret of secrets) {
     const expected = Buffer.from(

@@ -1,4 +1,4 @@
-import { ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { interceptLocalhostDns, startFauxqs, type FauxqsServer } from 'fauxqs';
 import queues from '../../lib/queues.json' with { type: 'json' };
 
@@ -10,6 +10,11 @@ export interface TestSqs {
   client: SQSClient;
   /** Drains a queue (messages become invisible for `visibilityTimeout` seconds) and returns what it held. */
   receiveAll(url: string, visibilityTimeout?: number): Promise<Message[]>;
+  /**
+   * Receives and deletes until the queue is empty, and returns what it held. Unlike receiveAll it sees every
+   * message of a FIFO group: fauxqs hands out one message of a group at a time until it is deleted.
+   */
+  drain(url: string): Promise<Message[]>;
   reset(): void;
   stop(): Promise<void>;
 }
@@ -48,6 +53,21 @@ export async function startTestSqs(prefix = 'test'): Promise<TestSqs> {
         }));
         if (Messages.length === 0) return all;
         all.push(...Messages);
+      }
+    },
+    async drain(url) {
+      const all: Message[] = [];
+      for (;;) {
+        const { Messages = [] } = await client.send(new ReceiveMessageCommand({
+          QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 30,
+          MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'],
+        }));
+        if (Messages.length === 0) return all;
+        all.push(...Messages);
+        await client.send(new DeleteMessageBatchCommand({
+          QueueUrl: url,
+          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }));
       }
     },
     reset() {
