@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { appEnvelope, sampleEvent } from '../lib/front/samples.ts';
+import { createSecretStore, secretSourcesFromEnv } from '../lib/secrets.ts';
+import { ingestUnderTest, signed } from './helpers/ingest.ts';
+import { startTestSqs, type TestSqs } from './helpers/sqs.ts';
+
+/**
+ * A tiny SSM Parameter Store on loopback speaking the AWS JSON 1.1 protocol the SDK uses
+ * (POST /, X-Amz-Target: AmazonSSM.GetParameter | AmazonSSM.GetParameters), so the secret store
+ * is exercised through Powertools' SSMProvider and the real SSMClient.
+ */
+interface FakeSsm {
+  endpoint: string;
+  parameters: Map<string, string>;
+  calls: Array<{ target: string; body: Record<string, unknown> }>;
+  /** When set, every call answers this HTTP status with an InternalServerError. */
+  failWith?: number;
+  close(): Promise<void>;
+}
+
+async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+}
+
+async function startFakeSsm(): Promise<FakeSsm> {
+  const fake: FakeSsm = { endpoint: '', parameters: new Map(), calls: [], close: async () => {} };
+  const parameter = (name: string) => ({ Name: name, Type: 'SecureString', Value: fake.parameters.get(name), Version: 1, DataType: 'text', ARN: `arn:aws:ssm:us-east-1:000000000000:parameter${name}` });
+  const server: Server = createServer(async (request, response) => {
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const body = await readJson(request);
+    fake.calls.push({ target, body });
+    const answer = (status: number, payload: unknown) => {
+      response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+      response.end(JSON.stringify(payload));
+    };
+    if (fake.failWith) return answer(fake.failWith, { __type: 'InternalServerError', message: 'fake SSM is failing' });
+    if (target === 'AmazonSSM.GetParameter') {
+      const name = String(body.Name);
+      if (!fake.parameters.has(name)) return answer(400, { __type: 'ParameterNotFound', message: `Parameter ${name} not found.` });
+      return answer(200, { Parameter: parameter(name) });
+    }
+    if (target === 'AmazonSSM.GetParameters') {
+      const names = (body.Names as string[]) ?? [];
+      return answer(200, {
+        Parameters: names.filter((n) => fake.parameters.has(n)).map(parameter),
+        InvalidParameters: names.filter((n) => !fake.parameters.has(n)),
+      });
+    }
+    return answer(400, { __type: 'InvalidAction', message: `fake SSM does not implement ${target}` });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  fake.endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  fake.close = () => new Promise((resolve) => server.close(() => resolve()));
+  return fake;
+}
+
+function ssmClient(endpoint: string): SSMClient {
+  return new SSMClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 },
+  });
+}
+
+const RULE_PARAM = '/front-webhooks/test/rule-secret';
+const APP_PARAM = '/front-webhooks/test/app-secret';
+const env = { FRONT_RULE_SECRET_PARAM: RULE_PARAM, FRONT_APP_SECRET_PARAM: APP_PARAM };
+
+let sqs: TestSqs;
+let ssm: FakeSsm;
+before(async () => {
+  sqs = await startTestSqs('ssm');
+  ssm = await startFakeSsm();
+});
+after(async () => {
+  await ssm.close();
+  await sqs.stop();
+});
+beforeEach(() => {
+  sqs.reset();
+  ssm.parameters.clear();
+  ssm.calls.length = 0;
+  delete ssm.failWith;
+});
+
+describe('secrets from SSM Parameter Store', () => {
+  it('verifies both schemes with decrypted SecureStrings, any of several secrets, read once and cached', async () => {
+    // Prepare
+    ssm.parameters.set(RULE_PARAM, 'ssm-rule-old,ssm-rule-new');
+    ssm.parameters.set(APP_PARAM, 'ssm-app-secret');
+    const secrets = createSecretStore(secretSourcesFromEnv(env), ssmClient(ssm.endpoint));
+    const ingest = ingestUnderTest(sqs, { secrets });
+    // Act
+    await secrets.preload();
+    const statuses = [
+      (await ingest.send(signed('rule', sampleEvent(), { secret: 'ssm-rule-old' }))).status,
+      (await ingest.send(signed('rule', sampleEvent(), { secret: 'ssm-rule-new' }))).status,
+      (await ingest.send(signed('app', appEnvelope(sampleEvent()), { secret: 'ssm-app-secret' }))).status,
+      (await ingest.send(signed('rule', sampleEvent(), { secret: 'not-in-ssm' }))).status,
+    ];
+    // Assess
+    assert.deepEqual(statuses, [202, 202, 202, 401]);
+    const reads = ssm.calls.filter((c) => c.target === 'AmazonSSM.GetParameter');
+    assert.deepEqual(reads.map((c) => c.body.Name).sort(), [APP_PARAM, RULE_PARAM]);
+    assert.ok(reads.every((c) => c.body.WithDecryption === true), 'SecureStrings are read decrypted');
+    assert.equal(ssm.calls.length, 2, 'each parameter is read once (at preload), then cached');
+    assert.equal((await sqs.drain(sqs.queueUrl)).length, 3);
+  });
+
+  it('answers 503 secrets_unavailable when the parameter does not exist', async () => {
+    // Prepare
+    const ingest = ingestUnderTest(sqs, { secrets: createSecretStore(secretSourcesFromEnv(env), ssmClient(ssm.endpoint)) });
+    // Act
+    const response = await ingest.send(signed('rule', sampleEvent(), { secret: 'anything' }));
+    // Assess
+    assert.equal(response.status, 503);
+    assert.deepEqual(Object.keys(response.json).sort(), ['error', 'message']);
+    assert.equal(response.json.error, 'secrets_unavailable');
+    assert.match(ingest.logs[0]?.detail ?? '', new RegExp(RULE_PARAM));
+    assert.equal((await sqs.drain(sqs.queueUrl)).length, 0);
+  });
+
+  it('answers 503 secrets_unavailable when SSM fails, and when the parameter is empty', async () => {
+    // Prepare
+    ssm.failWith = 500;
+    const failing = ingestUnderTest(sqs, { secrets: createSecretStore(secretSourcesFromEnv(env), ssmClient(ssm.endpoint)) });
+    // Act
+    const duringOutage = await failing.send(signed('app', appEnvelope(sampleEvent()), { secret: 'anything' }));
+    delete ssm.failWith;
+    ssm.parameters.set(RULE_PARAM, ' , ');
+    const empty = ingestUnderTest(sqs, { secrets: createSecretStore(secretSourcesFromEnv(env), ssmClient(ssm.endpoint)) });
+    const withEmptyParameter = await empty.send(signed('rule', sampleEvent(), { secret: 'anything' }));
+    // Assess
+    assert.equal(duringOutage.status, 503);
+    assert.equal(duringOutage.json.error, 'secrets_unavailable');
+    assert.equal(withEmptyParameter.status, 503);
+    assert.equal(withEmptyParameter.json.error, 'secrets_unavailable');
+    assert.match(empty.logs[0]?.detail ?? '', /is empty/);
+  });
+
+  it('answers 503 before Front gives up when SSM cannot be reached', async () => {
+    // Prepare
+    const unreachable = ssmClient('http://127.0.0.1:9'); // discard port: nothing listens there
+    const ingest = ingestUnderTest(sqs, { secrets: createSecretStore(secretSourcesFromEnv(env), unreachable) });
+    const started = performance.now();
+    // Act
+    const response = await ingest.send(signed('rule', sampleEvent(), { secret: 'anything' }));
+    // Assess
+    assert.equal(response.status, 503);
+    assert.equal(response.json.error, 'secrets_unavailable');
+    assert.ok(performance.now() - started < 5000);
+  });
+
+  it('never logs a secret read from SSM', async () => {
+    // Prepare
+    ssm.parameters.set(RULE_PARAM, 'ssm-rule-secret-value');
+    const ingest = ingestUnderTest(sqs, { secrets: createSecretStore(secretSourcesFromEnv(env), ssmClient(ssm.endpoint)) });
+    // Act
+    await ingest.send(signed('rule', sampleEvent(), { secret: 'ssm-rule-secret-value' }));
+    await ingest.send(signed('rule', sampleEvent(), { secret: 'wrong' }));
+    // Assess
+    assert.deepEqual(ingest.logs.map((l) => l.status), [202, 401]);
+    for (const line of ingest.logs.map((l) => JSON.stringify(l))) assert.ok(!line.includes('ssm-rule-secret-value'));
+  });
+});
