@@ -1,0 +1,30 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { required } from '../lib/config.ts';
+import { handlers } from '../lib/handlers/index.ts';
+import { emfMetrics } from '../lib/process/metrics.ts';
+import { createProcessHandler } from '../lib/process/handler.ts';
+
+// Built once per cold start. Service name and metrics namespace come from POWERTOOLS_SERVICE_NAME and
+// POWERTOOLS_METRICS_NAMESPACE; the defaults keep a misconfigured stage's logs and metrics findable.
+const dlqUrl = required(process.env, 'DLQ_URL', 'the URL of the FIFO dead-letter queue malformed messages are moved to');
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'front-webhooks-process' });
+const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'FrontWebhooks',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'front-webhooks-process',
+});
+
+const processBatch = createProcessHandler({
+  registry: handlers,
+  sqs: new SQSClient({ maxAttempts: 3 }),
+  dlqUrl,
+  logger,
+  metrics: emfMetrics(metrics),
+});
+
+export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  logger.addContext(context);
+  return processBatch(event, context);
+}

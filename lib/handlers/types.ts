@@ -1,0 +1,51 @@
+import type { FrontEvent } from '../front/event.ts';
+import type { KnownFrontEventType } from '../front/event-types.ts';
+
+/** A structured logger as handlers use it (Powertools Logger satisfies it). */
+export interface EventLogger {
+  debug(message: string, ...fields: Array<Record<string, unknown>>): void;
+  info(message: string, ...fields: Array<Record<string, unknown>>): void;
+  warn(message: string, ...fields: Array<Record<string, unknown>>): void;
+  error(message: string, ...fields: Array<Record<string, unknown>>): void;
+}
+
+/** What a handler gets beside the event. */
+export interface HandlerContext {
+  /** Logs with the event id, type and conversation already attached. */
+  logger: EventLogger;
+  /** The SQS message id (changes when a message is redriven; the event id does not). */
+  messageId: string;
+  /** How many times SQS has delivered this message, this delivery included. */
+  receiveCount: number;
+}
+
+/** A Front event whose `type` is known statically: what a handler registered for that type receives. */
+export type FrontEventOf<T extends string> = FrontEvent & { type: T };
+
+/**
+ * Handles one event. Resolve to acknowledge it; throw to have it retried (the events behind it in the same
+ * conversation wait), and after the queue's receive limit dead-lettered. Handlers must be idempotent:
+ * SQS delivers at least once.
+ */
+export type FrontEventHandler<T extends string = string> = (event: FrontEventOf<T>, context: HandlerContext) => Promise<void> | void;
+
+/**
+ * The registry: at most one handler per known event type, plus `default` for every other type
+ * (types Front adds later included).
+ */
+export type HandlerRegistry = { readonly [T in KnownFrontEventType]?: FrontEventHandler<T> } & {
+  readonly default: FrontEventHandler;
+};
+
+/** Identity, for type checking: `defineHandlers({ inbound, default: recordEvent })`. */
+export function defineHandlers(registry: HandlerRegistry): HandlerRegistry {
+  return registry;
+}
+
+/** The handler for a type and its name as the "front event processed" line reports it. */
+export function resolveHandler(registry: HandlerRegistry, type: string): { name: string; handle: FrontEventHandler } {
+  const specific = Object.hasOwn(registry, type) && type !== 'default'
+    ? (registry as Record<string, FrontEventHandler | undefined>)[type]
+    : undefined;
+  return specific ? { name: type, handle: specific } : { name: 'default', handle: registry.default };
+}

@@ -1,0 +1,52 @@
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+
+/** What the process function counts; one flush per invocation. */
+export interface ProcessMetrics {
+  processed(eventType: string, lagMs: number | undefined): void;
+  failed(eventType: string | undefined): void;
+  deadLettered(reason: string): void;
+  flush(): void;
+}
+
+export const METRIC = {
+  processed: 'EventsProcessed',
+  failed: 'EventsFailed',
+  deadLettered: 'EventsDeadLettered',
+  lag: 'EventLag',
+} as const;
+
+/**
+ * CloudWatch Embedded Metric Format through Powertools Metrics (namespace POWERTOOLS_METRICS_NAMESPACE,
+ * dimension `service`): one EMF line per invocation with the totals and every lag value, plus one line per
+ * event type seen with EventsProcessed by `eventType`.
+ */
+export function emfMetrics(metrics: Metrics): ProcessMetrics {
+  const byType = new Map<string, number>();
+  let recorded = false;
+  return {
+    processed(eventType, lag) {
+      recorded = true;
+      metrics.addMetric(METRIC.processed, MetricUnit.Count, 1);
+      if (lag !== undefined) metrics.addMetric(METRIC.lag, MetricUnit.Milliseconds, lag);
+      byType.set(eventType, (byType.get(eventType) ?? 0) + 1);
+    },
+    failed() {
+      recorded = true;
+      metrics.addMetric(METRIC.failed, MetricUnit.Count, 1);
+    },
+    deadLettered() {
+      recorded = true;
+      metrics.addMetric(METRIC.deadLettered, MetricUnit.Count, 1);
+    },
+    flush() {
+      if (recorded) metrics.publishStoredMetrics();
+      for (const [eventType, count] of byType) {
+        const single = metrics.singleMetric();
+        single.addDimension('eventType', eventType);
+        single.addMetric(METRIC.processed, MetricUnit.Count, count);
+      }
+      byType.clear();
+      recorded = false;
+    },
+  };
+}

@@ -1,0 +1,412 @@
+/**
+ * `npm start`: the whole pipeline on this machine, no AWS account, no Docker.
+ * - fauxqs (SQS emulator) in-process on 127.0.0.1:${SQS_PORT:-9324}, with the queues of lib/queues.json
+ *   (names prefixed `local-`, same attributes, same redrive policy);
+ * - POST http://127.0.0.1:${PORT:-3000}/webhooks/front turned into an API Gateway HTTP API (2.0) event for the
+ *   BUILT ingest function (dist/ingest/index.mjs);
+ * - pollers that feed the BUILT process function (dist/process/index.mjs) the way Lambda's SQS event source
+ *   does: batches of up to 10, only the successes deleted (ReportBatchItemFailures), failures left to come
+ *   back after the visibility timeout, and fauxqs's redrive policy moving them to the DLQ after maxReceiveCount.
+ * The functions' JSON log lines go to stdout as they would to CloudWatch; everything the stack itself says
+ * goes to stderr, so `npm start | jq` sees only the functions' lines.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+  SQSBatchResponse,
+  SQSEvent,
+} from 'aws-lambda';
+import { buildApp, interceptLocalhostDns } from 'fauxqs';
+import { toHttpApiEvent } from '../lib/apigw.ts';
+import { toSqsRecord } from '../lib/process/sqs-event.ts';
+import queues from '../lib/queues.json' with { type: 'json' };
+
+/** Used when FRONT_RULE_SECRET / FRONT_APP_SECRET are not set. Public on purpose: local use only. */
+export const DEV_SECRETS = {
+  rule: 'local-development-rule-secret-NOT-FOR-PRODUCTION',
+  app: 'local-development-app-secret-NOT-FOR-PRODUCTION',
+} as const;
+
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_SQS_PORT = 9324;
+const HOST = '127.0.0.1';
+const REGION = 'us-east-1';
+/** API Gateway HTTP APIs refuse larger payloads before they reach the function. */
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+type HttpApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface LocalQueues {
+  sqsEndpoint: string;
+  queueUrl: string;
+  dlqUrl: string;
+}
+
+export interface LocalStackOptions {
+  /** HTTP port; default PORT or 3000; 0 picks a free one. */
+  port?: number;
+  /** fauxqs port; default SQS_PORT or 9324; 0 picks a free one. */
+  sqsPort?: number;
+  /** Signing secrets (comma-separated lists allowed); default FRONT_RULE_SECRET / FRONT_APP_SECRET, else DEV_SECRETS. */
+  secrets?: { rule?: string; app?: string };
+  /** Replaces the built process function (tests inject handlers and recorders). Called once the queues exist. */
+  processHandler?: (queues: LocalQueues) => SqsBatchHandler | Promise<SqsBatchHandler>;
+  /** Overrides the main queue's VisibilityTimeout (seconds) so tests see retries quickly. */
+  visibilityTimeoutSeconds?: number;
+  /** Concurrent pollers (Lambda runs several batches at once); default 4. FIFO group locking keeps order. */
+  pollers?: number;
+  /** No banner, and the built functions' own log lines silenced (POWERTOOLS_LOG_LEVEL=SILENT at import). */
+  quiet?: boolean;
+  /** Where the stack's own messages go; default stderr. */
+  print?: (line: string) => void;
+}
+
+export interface LocalStack extends LocalQueues {
+  /** http://127.0.0.1:<port>/webhooks/front */
+  url: string;
+  port: number;
+  sqsPort: number;
+  secrets: { rule: string; app: string; development: { rule: boolean; app: boolean } };
+  /** Process invocations so far and their failed records (for tests and the benchmark). */
+  stats: { invocations: number; records: number; failedRecords: number };
+  stop(): Promise<void>;
+}
+
+let dnsIntercepted = false;
+let instance = 0;
+
+function portFrom(value: number | undefined, env: string | undefined, fallback: number): number {
+  if (value !== undefined) return value;
+  const parsed = Number(env);
+  return env !== undefined && Number.isInteger(parsed) && parsed >= 0 ? parsed : fallback;
+}
+
+function fingerprint(value: string): string {
+  return createHash('sha256').update(value).digest('hex').slice(0, 8);
+}
+
+function describeSecret(name: string, value: string, development: boolean): string {
+  if (development) return `${name} not set: using the DEVELOPMENT secret "${value}" (local only; \`npm run send\` uses it too)`;
+  const count = value.split(',').filter((s) => s.trim()).length;
+  return `${name} from the environment: ${count} secret(s), sha256 ${value.split(',').map((s) => fingerprint(s.trim())).join(', ')}…`;
+}
+
+/** Imports a built bundle with env set for its module scope; the query makes each stack a fresh module instance. */
+async function importBundle<T>(name: string, env: Record<string, string | undefined>): Promise<T> {
+  const saved: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(env)) {
+    saved[key] = process.env[key];
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  try {
+    const url = `${pathToFileURL(resolve('dist', name, 'index.mjs')).href}?instance=${++instance}`;
+    return (await import(url)) as T;
+  } catch (error) {
+    throw new Error(`Cannot load dist/${name}/index.mjs (run \`npm run build\` first): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  } finally {
+    // Only the logging switches are per import; the rest describes the stack and stays.
+    for (const key of ['POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_DISABLED']) {
+      if (key in env) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+    }
+  }
+}
+
+function lambdaContext(functionName: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  const requestId = randomUUID();
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${REGION}:000000000000:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `local/${requestId}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+    });
+    request.on('end', () => resolveBody(size <= MAX_REQUEST_BYTES ? Buffer.concat(chunks) : undefined));
+    request.on('error', reject);
+  });
+}
+
+function send(response: ServerResponse, status: number, headers: Record<string, string | number | boolean>, body: string | Buffer): void {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) out[name] = String(value);
+  response.writeHead(status, out);
+  response.end(body);
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const print = options.print ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const say = options.quiet ? () => {} : print;
+  const port = portFrom(options.port, process.env.PORT, DEFAULT_PORT);
+  const sqsPort = portFrom(options.sqsPort, process.env.SQS_PORT, DEFAULT_SQS_PORT);
+
+  const ruleFromEnv = options.secrets?.rule ?? process.env.FRONT_RULE_SECRET;
+  const appFromEnv = options.secrets?.app ?? process.env.FRONT_APP_SECRET;
+  const secrets = {
+    rule: ruleFromEnv?.trim() ? ruleFromEnv : DEV_SECRETS.rule,
+    app: appFromEnv?.trim() ? appFromEnv : DEV_SECRETS.app,
+    development: { rule: !ruleFromEnv?.trim(), app: !appFromEnv?.trim() },
+  };
+
+  // fauxqs names queues http://sqs.<region>.localhost:<port>/…, which this machine's resolver does not know.
+  if (!dnsIntercepted) {
+    interceptLocalhostDns();
+    dnsIntercepted = true;
+  }
+  // Local only: never sign requests to the emulator with real credentials.
+  process.env.AWS_REGION = REGION;
+  process.env.AWS_ACCESS_KEY_ID = 'local';
+  process.env.AWS_SECRET_ACCESS_KEY = 'local';
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+
+  // fauxqs's own startFauxqs() listens on 0.0.0.0; build its app and listen on loopback only.
+  const sqsApp = buildApp({ logger: false, host: 'localhost' });
+  let sqsAddress: string;
+  try {
+    sqsAddress = await sqsApp.listen({ port: sqsPort, host: HOST });
+  } catch (error) {
+    await sqsApp.close();
+    throw new Error(`Cannot start the SQS emulator on ${HOST}:${sqsPort} (set SQS_PORT to another port): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  const sqsEndpoint = sqsAddress;
+  const actualSqsPort = Number(new URL(sqsAddress).port);
+  const client = new SQSClient({ endpoint: sqsEndpoint, region: REGION });
+
+  let server: Server | undefined;
+  const abort = new AbortController();
+  const pollers: Array<Promise<void>> = [];
+  const stopSqs = async () => {
+    client.destroy();
+    await sqsApp.close();
+  };
+
+  try {
+    // The same queues as serverless.yml, from the one definition in lib/queues.json.
+    const dlq = await client.send(new CreateQueueCommand({ QueueName: `local-${queues.deadLetter.name}`, Attributes: queues.deadLetter.attributes }));
+    const dlqUrl = dlq.QueueUrl ?? '';
+    const dlqAttributes = await client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
+    const main = await client.send(new CreateQueueCommand({
+      QueueName: `local-${queues.events.name}`,
+      Attributes: {
+        ...queues.events.attributes,
+        ...(options.visibilityTimeoutSeconds !== undefined && { VisibilityTimeout: String(options.visibilityTimeoutSeconds) }),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqAttributes.Attributes?.QueueArn, maxReceiveCount: queues.events.maxReceiveCount }),
+      },
+    }));
+    const queueUrl = main.QueueUrl ?? '';
+    const queueArn = (await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
+    const local: LocalQueues = { sqsEndpoint, queueUrl, dlqUrl };
+    // The bundles' SDK clients take the endpoint from AWS_ENDPOINT_URL_SQS; with the queue URLs' own origin
+    // (http://sqs.<region>.localhost:<port>, resolved in-process) they do not warn that the two differ.
+    const bundleEndpoint = new URL(queueUrl).origin;
+
+    const quietEnv = options.quiet ? { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' } : {};
+    const ingest = (await importBundle<{ handler: HttpApiHandler }>('ingest', {
+      QUEUE_URL: queueUrl,
+      DLQ_URL: dlqUrl,
+      AWS_ENDPOINT_URL_SQS: bundleEndpoint,
+      FRONT_RULE_SECRET: secrets.rule,
+      FRONT_APP_SECRET: secrets.app,
+      FRONT_RULE_SECRET_PARAM: undefined,
+      FRONT_APP_SECRET_PARAM: undefined,
+      ...quietEnv,
+    })).handler;
+    const processBatch: SqsBatchHandler = options.processHandler
+      ? await options.processHandler(local)
+      : (await importBundle<{ handler: SqsBatchHandler }>('process', {
+          QUEUE_URL: queueUrl,
+          DLQ_URL: dlqUrl,
+          AWS_ENDPOINT_URL_SQS: bundleEndpoint,
+          POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'front-webhooks-process',
+          POWERTOOLS_METRICS_NAMESPACE: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'FrontWebhooks',
+          ...quietEnv,
+        })).handler;
+
+    // API Gateway in front of the ingest function.
+    server = createServer((request, response) => {
+      void (async () => {
+        const body = await readBody(request);
+        if (body === undefined) return send(response, 413, { 'content-type': 'application/json' }, '{"message":"Request Entity Too Large"}');
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(request.headers)) {
+          if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+        }
+        const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+        const event = toHttpApiEvent({ method: request.method ?? 'GET', path, headers, body, sourceIp: request.socket.remoteAddress ?? HOST });
+        const result = await ingest(event);
+        const out = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
+        send(response, result.statusCode ?? 200, { ...result.headers }, out);
+      })().catch((error: unknown) => {
+        print(`ingest function error: ${error instanceof Error ? error.stack : String(error)}`);
+        if (!response.headersSent) send(response, 500, { 'content-type': 'application/json' }, '{"message":"Internal Server Error"}');
+        else response.destroy();
+      });
+    });
+    const listening = server;
+    await new Promise<void>((resolveListen, reject) => {
+      listening.once('error', reject);
+      listening.listen(port, HOST, () => {
+        listening.off('error', reject);
+        resolveListen();
+      });
+    });
+    const actualPort = (listening.address() as AddressInfo).port;
+
+    // Lambda's SQS event source: receive a batch, invoke, delete what succeeded.
+    const stats = { invocations: 0, records: 0, failedRecords: 0 };
+    const timeoutMs = queues.processTimeoutSeconds * 1000;
+    async function poll(): Promise<void> {
+      while (!abort.signal.aborted) {
+        let messages: Message[];
+        try {
+          const received = await client.send(new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+            MessageAttributeNames: ['All'],
+            MessageSystemAttributeNames: ['All'],
+          }), { abortSignal: abort.signal });
+          messages = received.Messages ?? [];
+        } catch (error) {
+          if (abort.signal.aborted) return;
+          print(`poller: receive failed: ${error instanceof Error ? error.message : String(error)}`);
+          await new Promise((r) => setTimeout(r, 200));
+          continue;
+        }
+        if (messages.length === 0) continue;
+        const records = messages.map((m) => toSqsRecord(m, queueArn, REGION));
+        stats.invocations += 1;
+        stats.records += records.length;
+        let failed: Set<string>;
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          const timeout = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`Task timed out after ${queues.processTimeoutSeconds} seconds`)), timeoutMs);
+          });
+          const response = await Promise.race([processBatch({ Records: records }, lambdaContext('front-webhooks-local-process', timeoutMs)), timeout]);
+          failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+        } catch (error) {
+          // A thrown error or a timeout fails the whole batch, as in Lambda.
+          print(`process function error (the batch will be retried): ${error instanceof Error ? error.message : String(error)}`);
+          failed = new Set(records.map((r) => r.messageId));
+        } finally {
+          clearTimeout(timer);
+        }
+        stats.failedRecords += failed.size;
+        const done = messages.filter((m) => !failed.has(m.MessageId ?? ''));
+        if (done.length === 0) continue;
+        try {
+          await client.send(new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+          }));
+        } catch (error) {
+          print(`poller: delete failed (the messages will be delivered again): ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    }
+    for (let i = 0; i < (options.pollers ?? 4); i++) pollers.push(poll());
+
+    const url = `http://${HOST}:${actualPort}/webhooks/front`;
+    say(`front-webhooks local stack`);
+    say(`  webhook   POST ${url}`);
+    say(`  sqs       ${sqsEndpoint} (fauxqs)  queue ${queueUrl}`);
+    say(`  dlq       ${dlqUrl}   (npm run dlq -- list)`);
+    say(`  process   ${options.processHandler ? 'injected handler' : 'dist/process/index.mjs'}, ${options.pollers ?? 4} pollers, batches of 10, visibility ${options.visibilityTimeoutSeconds ?? queues.events.attributes.VisibilityTimeout} s, DLQ after ${queues.events.maxReceiveCount} receives`);
+    say(`  rule      ${describeSecret('FRONT_RULE_SECRET', secrets.rule, secrets.development.rule)}`);
+    say(`  app       ${describeSecret('FRONT_APP_SECRET', secrets.app, secrets.development.app)}`);
+    say(`Function log lines follow on stdout. Ctrl-C stops.`);
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      port: actualPort,
+      sqsPort: actualSqsPort,
+      ...local,
+      secrets,
+      stats,
+      stop() {
+        stopping ??= (async () => {
+          abort.abort();
+          await Promise.allSettled(pollers);
+          await new Promise<void>((resolveClose) => {
+            listening.close(() => resolveClose());
+            listening.closeAllConnections();
+          });
+          await stopSqs();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    abort.abort();
+    await Promise.allSettled(pollers);
+    if (server?.listening) {
+      const open = server;
+      await new Promise<void>((r) => { open.close(() => r()); open.closeAllConnections(); });
+    }
+    await stopSqs();
+    throw error;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack();
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    signals += 1;
+    if (signals > 1) process.exit(130);
+    process.stderr.write(`${signal}: stopping…\n`);
+    stack.stop().then(() => {
+      process.stderr.write('stopped\n');
+      process.exit(0);
+    }, (error: unknown) => {
+      process.stderr.write(`stop failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}

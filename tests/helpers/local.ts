@@ -1,0 +1,130 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { signedHeaders } from '../../lib/front/samples.ts';
+import { handlers as defaultRegistry } from '../../lib/handlers/index.ts';
+import type { EventLogger, HandlerRegistry } from '../../lib/handlers/types.ts';
+import { createProcessHandler } from '../../lib/process/handler.ts';
+import type { ProcessMetrics } from '../../lib/process/metrics.ts';
+import type { Scheme } from '../../lib/signature.ts';
+import { startLocalStack, type LocalStack } from '../../scripts/local.ts';
+import { APP_SECRET, RULE_SECRET } from './ingest.ts';
+
+/** One log line as the process function wrote it: level, message and fields. */
+export interface LogRecord {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  [field: string]: unknown;
+}
+
+/** A logger that keeps every line, in order, for assertions. */
+export function recordingLogger(records: LogRecord[]): EventLogger {
+  const at = (level: LogRecord['level']) => (message: string, ...fields: Array<Record<string, unknown>>) => {
+    records.push({ ...Object.assign({}, ...fields), level, message });
+  };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+export interface RecordedMetrics extends ProcessMetrics {
+  processedByType: Map<string, number>;
+  lags: number[];
+  failures: number;
+  deadLetters: string[];
+  flushes: number;
+}
+
+export function recordingMetrics(): RecordedMetrics {
+  const recorded: RecordedMetrics = {
+    processedByType: new Map(),
+    lags: [],
+    failures: 0,
+    deadLetters: [],
+    flushes: 0,
+    processed(type, lag) {
+      recorded.processedByType.set(type, (recorded.processedByType.get(type) ?? 0) + 1);
+      if (lag !== undefined) recorded.lags.push(lag);
+    },
+    failed() { recorded.failures += 1; },
+    deadLettered(reason) { recorded.deadLetters.push(reason); },
+    flush() { recorded.flushes += 1; },
+  };
+  return recorded;
+}
+
+/** Polls `check` until it returns a value (not undefined/false) or the deadline passes. */
+export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, deadlineMs = 20_000): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > until) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export interface TestStack {
+  stack: LocalStack;
+  logs: LogRecord[];
+  metrics: RecordedMetrics;
+  /** An SQS client on the stack's fauxqs. */
+  sqs: SQSClient;
+  /** POSTs `body` to the stack's webhook URL signed under `scheme` with the test secrets. */
+  post(body: unknown, scheme?: Scheme, headers?: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }>;
+  /** The "front event processed" lines so far. */
+  processed(): LogRecord[];
+  /** Waits until every id in `eventIds` has a "front event processed" line. */
+  waitProcessed(eventIds: readonly string[], deadlineMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The local stack on ephemeral ports with the built ingest function and, as process function, the real
+ * process logic (createProcessHandler) with `registry`, recording its log lines and metrics.
+ */
+export async function startTestStack(options: { registry?: HandlerRegistry; visibilityTimeoutSeconds?: number; pollers?: number } = {}): Promise<TestStack> {
+  const logs: LogRecord[] = [];
+  const metrics = recordingMetrics();
+  const stack = await startLocalStack({
+    port: 0,
+    sqsPort: 0,
+    quiet: true,
+    secrets: { rule: RULE_SECRET, app: APP_SECRET },
+    ...(options.visibilityTimeoutSeconds !== undefined && { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
+    ...(options.pollers !== undefined && { pollers: options.pollers }),
+    processHandler: ({ sqsEndpoint, dlqUrl }) => createProcessHandler({
+      registry: options.registry ?? defaultRegistry,
+      sqs: new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1' }),
+      dlqUrl,
+      logger: recordingLogger(logs),
+      metrics,
+    }),
+  });
+  const sqs = new SQSClient({ endpoint: stack.sqsEndpoint, region: 'us-east-1' });
+  const processed = () => logs.filter((l) => l.message === 'front event processed');
+  return {
+    stack,
+    logs,
+    metrics,
+    sqs,
+    async post(body, scheme = 'rule', headers = {}) {
+      const raw = typeof body === 'string' ? body : JSON.stringify(body);
+      const response = await fetch(stack.url, {
+        method: 'POST',
+        headers: { ...signedHeaders(scheme, scheme === 'rule' ? RULE_SECRET : APP_SECRET, raw), ...headers },
+        body: raw,
+      });
+      return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+    },
+    processed,
+    async waitProcessed(eventIds, deadlineMs = 20_000) {
+      const wanted = new Set(eventIds);
+      await waitFor(`${wanted.size} events processed`, () => {
+        const seen = new Set(processed().map((l) => l.eventId));
+        for (const id of wanted) if (!seen.has(id)) return false;
+        return true;
+      }, deadlineMs);
+    },
+    async stop() {
+      sqs.destroy();
+      await stack.stop();
+    },
+  };
+}
