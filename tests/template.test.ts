@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { toHttpApiEvent } from '../lib/apigw.ts';
+import { signedHeaders } from '../lib/front/samples.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -194,6 +196,66 @@ function alarmOn(t: Template, namespace: string, metric: string): JsonObject {
 function dimension(alarm: JsonObject, name: string): Json | undefined {
   const d = arr(alarm.Dimensions, 'Dimensions').map((x) => obj(x, 'dimension')).find((x) => x.Name === name);
   return d?.Value;
+}
+
+/**
+ * Evaluates a CloudWatch Logs JSON filter pattern against one parsed log line, for the subset the
+ * template uses: `{ $.a = "x" && ($.b = "y" || $.c != "z") }` (string or number values).
+ */
+function matchesFilter(pattern: string, line: Record<string, unknown>): boolean {
+  const tokens = pattern.trim().replace(/^\{|\}$/g, '').match(/\(|\)|&&|\|\||!=|=|"[^"]*"|\$\.[\w.]+|-?\d+(?:\.\d+)?/g) ?? [];
+  let at = 0;
+  const next = () => tokens[at++];
+  const term = (): boolean => {
+    const token = next();
+    if (token === '(') {
+      const value = or();
+      assert.equal(next(), ')');
+      return value;
+    }
+    assert.ok(token !== undefined && token.startsWith('$.'), `field expected in ${pattern}`);
+    const op = next();
+    const raw = next() ?? '';
+    const expected = raw.startsWith('"') ? raw.slice(1, -1) : Number(raw);
+    const actual = token.slice(2).split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], line);
+    return op === '=' ? actual === expected : actual !== expected;
+  };
+  const and = (): boolean => {
+    let value = term();
+    while (tokens[at] === '&&') { next(); value = term() && value; }
+    return value;
+  };
+  const or = (): boolean => {
+    let value = and();
+    while (tokens[at] === '||') { next(); value = and() || value; }
+    return value;
+  };
+  const result = or();
+  assert.equal(at, tokens.length, `whole pattern read: ${pattern}`);
+  return result;
+}
+
+/** Runs the built ingest bundle on HTTP API events in a child process and returns its JSON log lines. */
+async function ingestLogLines(events: unknown[]): Promise<Array<Record<string, unknown>>> {
+  const script = `const { handler } = await import(${JSON.stringify(join(ROOT, 'dist', 'ingest', 'index.mjs'))});
+    for (const event of JSON.parse(process.env.EVENTS)) await handler(event);`;
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    env: {
+      PATH: process.env.PATH,
+      EVENTS: JSON.stringify(events),
+      // Every request here is refused before any queue is used: nothing listens on these URLs.
+      QUEUE_URL: 'http://127.0.0.1:9/000000000000/events.fifo',
+      DLQ_URL: 'http://127.0.0.1:9/000000000000/events-dlq.fifo',
+      FRONT_RULE_SECRET: 'the-rule-secret',
+      FRONT_APP_SECRET: 'the-app-secret',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    },
+    timeout: 30_000,
+  });
+  // Powertools writes WARN and ERROR lines to stderr; Lambda sends both streams to the same log group.
+  return `${stdout}\n${stderr}`.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 // ---------------------------------------------------------------- tests
@@ -515,5 +577,36 @@ describe('saved Logs Insights queries', () => {
     assert.deepEqual(find('status >= 400')?.LogGroupNames, [ref('IngestLogGroup')]);
     assert.deepEqual(find('@initDuration')?.LogGroupNames, both);
     for (const name of q.keys()) assert.ok(name.startsWith('front-webhooks-dev/'), `query ${name} is in the stage's folder`);
+  });
+});
+
+describe('metric filters against the lines the built ingest function writes', () => {
+  it('count every request by outcome, rejections by reason, and only real signature failures', async () => {
+    const body = Buffer.from(JSON.stringify({ id: 'evt_filtercheck', type: 'inbound' }));
+    const request = (headers: Record<string, string>) =>
+      toHttpApiEvent({ method: 'POST', path: '/webhooks/front', headers: { 'content-type': 'application/json', ...headers }, body });
+    const lines = await ingestLogLines([
+      request({}),
+      request(signedHeaders('rule', 'not-the-rule-secret', body)),
+      request(signedHeaders('app', 'the-app-secret', body, Date.now() - 10 * 60_000)),
+    ]);
+    const requests = lines.filter((l) => l.message === 'front webhook request');
+    assert.deepEqual(requests.map((l) => l.reason), ['missing_signature', 'invalid_signature', 'stale_timestamp']);
+
+    const filters = new Map(ofType(dev.template, 'AWS::Logs::MetricFilter').map(([, r]) => {
+      const metric = obj(arr(r.Properties.MetricTransformations, 'MetricTransformations')[0], 'transformation');
+      return [String(metric.MetricName), { pattern: String(r.Properties.FilterPattern), metric }];
+    }));
+    const counted = (name: string) => requests.filter((l) => matchesFilter(filters.get(name)?.pattern ?? '', l)).map((l) => l.reason);
+    assert.deepEqual(counted('WebhookRequests'), ['missing_signature', 'invalid_signature', 'stale_timestamp']);
+    assert.deepEqual(counted('WebhookRejections'), ['missing_signature', 'invalid_signature', 'stale_timestamp']);
+    assert.deepEqual(counted('SignatureFailures'), ['invalid_signature', 'stale_timestamp']);
+    // Dimension values come from fields every counted line has.
+    for (const { metric } of filters.values()) {
+      for (const d of arr(metric.Dimensions ?? [], 'Dimensions')) {
+        const field = String(obj(d, 'dimension').Value).replace(/^\$\./, '');
+        for (const line of requests) assert.equal(typeof line[field], 'string', `${field} in ${JSON.stringify(line)}`);
+      }
+    }
   });
 });
