@@ -91,7 +91,7 @@ function reject(status: number, error: string, message: string, scheme?: Scheme,
  */
 export function jsonErrorWithoutContent(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  if (/^Unexpected end of JSON input/.test(message)) return 'it ends early';
+  if (/^Unexpected end of JSON input/.test(message)) return 'it is empty or ends early';
   const located = /^([A-Za-z -]+?)(?: in JSON)? at position (\d+)$/.exec(message);
   if (located) return `${located[1]} at position ${located[2]}`;
   return 'an unexpected character';

@@ -39,6 +39,8 @@ const SQS_FORBIDDEN = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u
  * (every JSON body Front sends), as base64 otherwise (garbage kept for an operator to look at).
  */
 export function encodeBody(raw: Buffer): { body: string; encoding: 'utf8' | 'base64' } {
+  // SQS refuses an empty message body; "=" is base64 for zero bytes, so decodeBody gives the empty body back.
+  if (raw.length === 0) return { body: '=', encoding: 'base64' };
   const text = raw.toString('utf8');
   const roundTrips = Buffer.byteLength(text) === raw.length && Buffer.from(text).equals(raw);
   if (roundTrips && !SQS_FORBIDDEN.test(text)) return { body: text, encoding: 'utf8' };

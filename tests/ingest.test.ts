@@ -341,8 +341,7 @@ describe('bodies through the API Gateway adapter', () => {
     const ingest = ingestUnderTest(sqs);
     const event = sampleEvent({ type: 'inbound' });
     // Non-ASCII text: a base64 detour that re-encoded the text would change the bytes and the signature.
-    // (Only BMP characters: fauxqs 1.9.2 refuses astral ones such as emoji, which SQS itself accepts.)
-    event.conversation = { ...event.conversation!, id: event.conversation?.id ?? 'cnv_1', subject: 'Café — résumé ✓' };
+    event.conversation = { ...event.conversation!, id: event.conversation?.id ?? 'cnv_1', subject: 'Café — résumé 😀' };
     const raw = Buffer.from(JSON.stringify(event));
     const apiEvent = toHttpApiEvent({ method: 'POST', path: '/webhooks/front', headers: { ...signedHeaders('rule', RULE_SECRET, raw), 'content-type': 'application/octet-stream' }, body: raw });
     // Act
@@ -422,6 +421,19 @@ describe('authentic but unusable bodies', () => {
     assert.equal(attr(dlq[0], ATTR.failureReason), 'invalid_json');
     assert.equal(attr(dlq[0], ATTR.scheme), 'app');
     assert.ok(decodeBody(dlq[0]?.Body ?? '', 'base64').equals(raw));
+  });
+
+  it('keeps an empty signed body, which SQS cannot hold as such, as zero bytes in base64', async () => {
+    // Prepare
+    const ingest = ingestUnderTest(sqs);
+    // Act
+    const response = await ingest.send(signed('rule', Buffer.alloc(0)));
+    // Assess
+    assert.equal(response.status, 202);
+    const { dlq } = await queued();
+    assert.equal(dlq.length, 1);
+    assert.equal(attr(dlq[0], ATTR.failureReason), 'invalid_json');
+    assert.equal(decodeBody(dlq[0]?.Body ?? '', attr(dlq[0], ATTR.bodyEncoding)).length, 0);
   });
 
   it('keeps JSON that is not a Front event in the dead-letter queue, byte for byte, with the reason', async () => {
