@@ -280,9 +280,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     const listening = server;
     await new Promise<void>((resolveListen, reject) => {
-      listening.once('error', reject);
+      listening.once('error', (error) => reject(new Error(`Cannot listen on ${HOST}:${port} (set PORT to another port): ${error.message}`, { cause: error })));
       listening.listen(port, HOST, () => {
-        listening.off('error', reject);
+        listening.removeAllListeners('error');
         resolveListen();
       });
     });

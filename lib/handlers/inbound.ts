@@ -6,6 +6,6 @@ import type { FrontEventHandler } from './types.ts';
  * A preview carries ids and links only: fetch `event.body._links.self` from Front's API for the rest.
  */
 export const inbound: FrontEventHandler<'inbound'> = (event, { logger }) => {
-  const messageId = event.target?.kind === 'message' ? event.target.ids[0] : undefined;
-  logger.debug('inbound message', { messageId, inboxIds: event.source?.ids ?? [], preview: event.preview });
+  const frontMessageId = event.target?.kind === 'message' ? event.target.ids[0] : undefined;
+  logger.debug('inbound message', { frontMessageId, inboxIds: event.source?.ids ?? [], preview: event.preview });
 };
