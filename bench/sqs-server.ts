@@ -8,7 +8,7 @@ import { startTestSqs } from '../tests/helpers/sqs.ts';
 const sqs = await startTestSqs('bench');
 process.stdout.write(`${JSON.stringify({ endpoint: sqs.endpoint, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl })}\n`);
 // Benchmarks send thousands of messages: drop them as they come so the server's memory stays flat.
-const purge = setInterval(() => sqs.reset(), 1000);
+const purge = setInterval(() => void sqs.reset(), 1000);
 process.stdin.resume();
 process.stdin.on('end', async () => {
   clearInterval(purge);

@@ -16,9 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  CreateQueueCommand,
   DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SQSClient,
   type Message,
@@ -30,10 +28,10 @@ import type {
   SQSBatchResponse,
   SQSEvent,
 } from 'aws-lambda';
-import { buildApp, interceptLocalhostDns } from 'fauxqs';
 import { toHttpApiEvent } from '../lib/apigw.ts';
 import { toSqsRecord } from '../lib/process/sqs-event.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
+import { LOCAL_REGION, LOOPBACK, startLocalSqs } from './local-sqs.ts';
 
 /** Used when FRONT_RULE_SECRET / FRONT_APP_SECRET are not set. Public on purpose: local use only. */
 export const DEV_SECRETS = {
@@ -43,8 +41,8 @@ export const DEV_SECRETS = {
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_SQS_PORT = 9324;
-const HOST = '127.0.0.1';
-const REGION = 'us-east-1';
+const HOST = LOOPBACK;
+const REGION = LOCAL_REGION;
 /** API Gateway HTTP APIs refuse larger payloads before they reach the function. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 
@@ -87,7 +85,6 @@ export interface LocalStack extends LocalQueues {
   stop(): Promise<void>;
 }
 
-let dnsIntercepted = false;
 let instance = 0;
 
 function portFrom(value: number | undefined, env: string | undefined, fallback: number): number {
@@ -183,11 +180,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     development: { rule: !ruleFromEnv?.trim(), app: !appFromEnv?.trim() },
   };
 
-  // fauxqs names queues http://sqs.<region>.localhost:<port>/…, which this machine's resolver does not know.
-  if (!dnsIntercepted) {
-    interceptLocalhostDns();
-    dnsIntercepted = true;
-  }
   // Local only: never sign requests to the emulator with real credentials.
   process.env.AWS_REGION = REGION;
   process.env.AWS_ACCESS_KEY_ID = 'local';
@@ -195,42 +187,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
 
-  // fauxqs's own startFauxqs() listens on 0.0.0.0; build its app and listen on loopback only.
-  const sqsApp = buildApp({ logger: false, host: 'localhost' });
-  let sqsAddress: string;
-  try {
-    sqsAddress = await sqsApp.listen({ port: sqsPort, host: HOST });
-  } catch (error) {
-    await sqsApp.close();
-    throw new Error(`Cannot start the SQS emulator on ${HOST}:${sqsPort} (set SQS_PORT to another port): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  }
-  const sqsEndpoint = sqsAddress;
-  const actualSqsPort = Number(new URL(sqsAddress).port);
-  const client = new SQSClient({ endpoint: sqsEndpoint, region: REGION });
+  // The same queues as serverless.yml, from the one definition in lib/queues.json.
+  const sqs = await startLocalSqs({
+    port: sqsPort,
+    prefix: 'local',
+    ...(options.visibilityTimeoutSeconds !== undefined && { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
+  });
+  const { client, queueUrl, queueArn, dlqUrl, endpoint: sqsEndpoint, port: actualSqsPort } = sqs;
 
   let server: Server | undefined;
   const abort = new AbortController();
   const pollers: Array<Promise<void>> = [];
-  const stopSqs = async () => {
-    client.destroy();
-    await sqsApp.close();
-  };
+  const stopSqs = sqs.stop;
 
   try {
-    // The same queues as serverless.yml, from the one definition in lib/queues.json.
-    const dlq = await client.send(new CreateQueueCommand({ QueueName: `local-${queues.deadLetter.name}`, Attributes: queues.deadLetter.attributes }));
-    const dlqUrl = dlq.QueueUrl ?? '';
-    const dlqAttributes = await client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
-    const main = await client.send(new CreateQueueCommand({
-      QueueName: `local-${queues.events.name}`,
-      Attributes: {
-        ...queues.events.attributes,
-        ...(options.visibilityTimeoutSeconds !== undefined && { VisibilityTimeout: String(options.visibilityTimeoutSeconds) }),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqAttributes.Attributes?.QueueArn, maxReceiveCount: queues.events.maxReceiveCount }),
-      },
-    }));
-    const queueUrl = main.QueueUrl ?? '';
-    const queueArn = (await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
     const local: LocalQueues = { sqsEndpoint, queueUrl, dlqUrl };
     // The bundles' SDK clients take the endpoint from AWS_ENDPOINT_URL_SQS; with the queue URLs' own origin
     // (http://sqs.<region>.localhost:<port>, resolved in-process) they do not warn that the two differ.

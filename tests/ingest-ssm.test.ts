@@ -84,8 +84,8 @@ after(async () => {
   await ssm.close();
   await sqs.stop();
 });
-beforeEach(() => {
-  sqs.reset();
+beforeEach(async () => {
+  await sqs.reset();
   ssm.parameters.clear();
   ssm.calls.length = 0;
   delete ssm.failWith;

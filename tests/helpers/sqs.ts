@@ -1,9 +1,7 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
-import { interceptLocalhostDns, startFauxqs, type FauxqsServer } from 'fauxqs';
-import queues from '../../lib/queues.json' with { type: 'json' };
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { LOCAL_REGION, startLocalSqs } from '../../scripts/local-sqs.ts';
 
 export interface TestSqs {
-  server: FauxqsServer;
   endpoint: string;
   queueUrl: string;
   dlqUrl: string;
@@ -15,51 +13,22 @@ export interface TestSqs {
    * message of a FIFO group: fauxqs hands out one message of a group at a time until it is deleted.
    */
   drain(url: string): Promise<Message[]>;
-  reset(): void;
+  /** Empties both queues; FIFO deduplication outlives it, so tests use fresh ids and nonces. */
+  reset(): Promise<void>;
   stop(): Promise<void>;
 }
 
-let restoreDns: (() => void) | undefined;
-let astralAllowed = false;
-
-/**
- * fauxqs 1.9.2 checks message bodies with a regex lacking the `u` flag, so it refuses every character beyond
- * U+FFFF (emoji: surrogate pairs), which SQS accepts (#x10000 to #x10FFFF). Front bodies carry emoji, so the tests
- * make fauxqs check what SQS checks. The module is not exported; it is reached by its file next to fauxqs's entry.
- */
-export async function fauxqsAcceptsAstralCharacters(): Promise<void> {
-  if (astralAllowed) return;
-  const types = await import(new URL('./sqs/sqsTypes.js', import.meta.resolve('fauxqs')).href) as { INVALID_MESSAGE_BODY_CHAR?: RegExp };
-  const check = types.INVALID_MESSAGE_BODY_CHAR;
-  if (!check) throw new Error('fauxqs changed: INVALID_MESSAGE_BODY_CHAR is gone; review fauxqsAcceptsAstralCharacters');
-  const sqsRule = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
-  check.test = (text: string) => sqsRule.test(text);
-  astralAllowed = true;
-}
-
-/** fauxqs in-process on loopback, with the project's queues created from lib/queues.json. */
+/** fauxqs in-process on loopback, with the project's queues created from lib/queues.json (as `npm start` does). */
 export async function startTestSqs(prefix = 'test'): Promise<TestSqs> {
-  // fauxqs names queues http://sqs.<region>.localhost:<port>/…, which this machine's resolver does not know.
-  restoreDns ??= interceptLocalhostDns();
-  process.env.AWS_REGION ??= 'us-east-1';
+  process.env.AWS_REGION ??= LOCAL_REGION;
   process.env.AWS_ACCESS_KEY_ID ??= 'test';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
-  await fauxqsAcceptsAstralCharacters();
-  const server = await startFauxqs({ port: 0, logger: false, host: 'localhost' });
-  const dlq = server.createQueue(`${prefix}-${queues.deadLetter.name}`, { attributes: queues.deadLetter.attributes });
-  const main = server.createQueue(`${prefix}-${queues.events.name}`, {
-    attributes: {
-      ...queues.events.attributes,
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: queues.events.maxReceiveCount }),
-    },
-  });
-  const endpoint = `http://127.0.0.1:${server.port}`;
-  const client = new SQSClient({ endpoint, region: process.env.AWS_REGION });
+  const sqs = await startLocalSqs({ port: 0, prefix });
+  const { client, endpoint } = sqs;
   return {
-    server,
     endpoint,
-    queueUrl: main.queueUrl,
-    dlqUrl: dlq.queueUrl,
+    queueUrl: sqs.queueUrl,
+    dlqUrl: sqs.dlqUrl,
     client,
     async receiveAll(url, visibilityTimeout = 60) {
       const all: Message[] = [];
@@ -87,12 +56,7 @@ export async function startTestSqs(prefix = 'test'): Promise<TestSqs> {
         }));
       }
     },
-    reset() {
-      server.reset();
-    },
-    async stop() {
-      client.destroy();
-      await server.stop();
-    },
+    reset: sqs.purge,
+    stop: sqs.stop,
   };
 }
