@@ -6,6 +6,10 @@ import { CreateQueueCommand, GetQueueAttributesCommand, PurgeQueueCommand, SQSCl
 import { buildApp, interceptLocalhostDns } from 'fauxqs';
 import queues from '../lib/queues.json' with { type: 'json' };
 
+// On Node 20 the AWS SDK warns at every client that its 2027 releases will need Node 22; the lock file pins
+// a release that runs on 20, and the functions run on Node 22 in Lambda. Keep local output readable.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export const LOOPBACK = '127.0.0.1';
 export const LOCAL_REGION = 'us-east-1';
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
