@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   type Message,
@@ -75,10 +76,22 @@ export function describeDeadLetter(message: Message): DeadLetter {
   };
 }
 
+/** How many messages the queue holds, visible or not (SQS's approximate counts). */
+export async function countMessages(client: SQSClient, url: string): Promise<number> {
+  const { Attributes = {} } = await client.send(new GetQueueAttributesCommand({
+    QueueUrl: url,
+    AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+  }));
+  return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
 /**
- * Reads every message of the dead-letter queue without removing any: each is received (hidden for
+ * Reads the messages of the dead-letter queue without removing any: each is received (hidden for
  * `holdSeconds` while we page through) and then made visible again at once.
  * Returns the messages still hidden, so a redrive can act on them with their receipt handles.
+ * A FIFO queue shows only the first messages of each message group until they are deleted: dead letters
+ * SQS moved keep their conversation's group, so later events of one conversation appear once the first
+ * ones are redriven (redriveAll does that in rounds). Letters written by ingest or process each have their own group.
  */
 export async function readDeadLetters(client: SQSClient, dlqUrl: string, holdSeconds = 60, limit = 10_000): Promise<DeadLetter[]> {
   const letters: DeadLetter[] = [];
@@ -149,4 +162,33 @@ export async function redrive(client: SQSClient, dlqUrl: string, queueUrl: strin
     result.redriven.push(letter);
   }
   return result;
+}
+
+/**
+ * Redrives every letter `choose` picks, in rounds: each round reads what the DLQ shows, redrives the chosen
+ * letters and makes the rest visible again, which uncovers the next events of a conversation whose first
+ * ones were just redriven. Stops when a round finds nothing new to redrive.
+ */
+export async function redriveAll(
+  client: SQSClient,
+  dlqUrl: string,
+  queueUrl: string,
+  choose: (letters: readonly DeadLetter[]) => DeadLetter[],
+  maxRounds = 1000,
+): Promise<RedriveResult> {
+  const total: RedriveResult = { redriven: [], skipped: [] };
+  const skippedIds = new Set<string>();
+  for (let round = 0; round < maxRounds; round++) {
+    const letters = await readDeadLetters(client, dlqUrl);
+    const chosen = choose(letters).filter((letter) => !skippedIds.has(letter.messageId));
+    const result = await redrive(client, dlqUrl, queueUrl, chosen);
+    await release(client, dlqUrl, letters.filter((letter) => !result.redriven.includes(letter)));
+    total.redriven.push(...result.redriven);
+    for (const skip of result.skipped) {
+      skippedIds.add(skip.letter.messageId);
+      total.skipped.push(skip);
+    }
+    if (result.redriven.length === 0) break;
+  }
+  return total;
 }

@@ -130,7 +130,10 @@ export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Pro
       [ATTR.failureReason]: reason,
       [ATTR.failureDetail]: detail.slice(0, 1024),
     };
-    const message: QueuedMessage = { body, attributes, groupId: reason, deduplicationId: `${reason}-${contentId(raw)}` };
+    const id = `${reason}-${contentId(raw)}`;
+    // Its own message group: in a FIFO queue a group shows only its first messages until they are deleted,
+    // and dead letters of one reason have no order to keep, so each stays visible to `npm run dlq -- list`.
+    const message: QueuedMessage = { body, attributes, groupId: id, deduplicationId: id };
     if (messageBytes(message) <= MAX_MESSAGE_BYTES) return deadLetter(message, scheme, reason, detail);
     return keepSummaryOfOversize(raw, scheme, receivedAt, ids, `${detail}; the body (${raw.length} bytes) is too large for the queue`);
   }
@@ -140,7 +143,7 @@ export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Pro
     const summary = { reason: 'payload_too_large', bytes: raw.length, sha256, ...ids };
     const message: QueuedMessage = {
       body: JSON.stringify(summary),
-      groupId: 'payload_too_large',
+      groupId: `payload_too_large-${sha256}`,
       deduplicationId: `payload_too_large-${sha256}`,
       attributes: {
         ...eventAttributes({ ...ids, scheme, receivedAt, encoding: 'utf8' }),

@@ -5,7 +5,7 @@
  */
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
-import { readDeadLetters, redrive, release, select, type DeadLetter } from '../lib/dlq.ts';
+import { countMessages, readDeadLetters, redriveAll, release, select, type DeadLetter } from '../lib/dlq.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
 
 const USAGE = `Usage:
@@ -97,35 +97,41 @@ async function main(): Promise<void> {
   }
   const client = clientFor();
   const { queueUrl, dlqUrl } = await queueUrls(client);
-  const letters = await readDeadLetters(client, dlqUrl);
   const filter = { ...(values.reason && { reason: values.reason }), ...(values.type && { type: values.type }) };
 
   if (command === 'list') {
-    const chosen = select(letters, ids, filter);
+    const letters = await readDeadLetters(client, dlqUrl);
+    const held = await countMessages(client, dlqUrl);
     await release(client, dlqUrl, letters);
+    const chosen = select(letters, ids, filter);
     if (values.json) {
       console.log(JSON.stringify(chosen.map(({ receiptHandle: _, attributes: __, ...rest }) => rest), null, 2));
-    } else {
-      console.log(['messageId', 'eventId', 'type', 'conversation', 'reason', 'receivedAt', 'size', 'detail'].join('\t'));
-      for (const letter of chosen) console.log(row(letter));
-      console.log(`${chosen.length} of ${letters.length} dead-lettered message(s) in ${dlqUrl}`);
+      return;
+    }
+    console.log(['messageId', 'eventId', 'type', 'conversation', 'reason', 'receivedAt', 'size', 'detail'].join('\t'));
+    for (const letter of chosen) console.log(row(letter));
+    console.log(`${chosen.length} of ${letters.length} dead-lettered message(s) shown, of about ${Math.max(held, letters.length)} in ${dlqUrl}`);
+    if (held > letters.length) {
+      console.log('The others are later events of a conversation listed above: a FIFO queue shows them once the first ones are redriven.');
     }
     return;
   }
 
-  if (ids.length === 0 && !values.all) {
-    await release(client, dlqUrl, letters);
-    fail('Name the messages to redrive (event ids or message ids), or pass --all.');
-  }
-  const chosen = select(letters, ids, filter);
-  const result = await redrive(client, dlqUrl, queueUrl, chosen);
-  await release(client, dlqUrl, letters.filter((l) => !result.redriven.includes(l)));
+  if (ids.length === 0 && !values.all) fail('Name the messages to redrive (event ids or message ids), or pass --all.');
+  const wanted = new Set(ids);
+  const result = await redriveAll(client, dlqUrl, queueUrl, (letters) => {
+    const chosen = select(letters, ids, filter);
+    for (const letter of chosen) {
+      wanted.delete(letter.messageId);
+      if (letter.eventId) wanted.delete(letter.eventId);
+    }
+    return chosen;
+  });
   for (const letter of result.redriven) console.log(`redriven\t${letter.messageId}\t${letter.eventId ?? '-'}\t${letter.reason}`);
   for (const { letter, why } of result.skipped) console.log(`skipped\t${letter.messageId}\t${letter.eventId ?? '-'}\t${why}`);
-  const missing = ids.filter((id) => !chosen.some((l) => l.messageId === id || l.eventId === id));
-  for (const id of missing) console.log(`not found\t${id}`);
-  console.log(`${result.redriven.length} redriven to ${queueUrl}, ${result.skipped.length} skipped, ${missing.length} not found`);
-  if (missing.length > 0 || result.skipped.length > 0) process.exitCode = 1;
+  for (const id of wanted) console.log(`not found\t${id}\t(or behind an earlier dead letter of its conversation that was not chosen)`);
+  console.log(`${result.redriven.length} redriven to ${queueUrl}, ${result.skipped.length} skipped, ${wanted.size} not found`);
+  if (wanted.size > 0 || result.skipped.length > 0) process.exitCode = 1;
 }
 
 await main();

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { readDeadLetters, redrive, release, select } from '../lib/dlq.ts';
+import { readDeadLetters, redrive, redriveAll, release, select } from '../lib/dlq.ts';
 import { sampleEvent } from '../lib/front/samples.ts';
 import { ATTR } from '../lib/queue.ts';
 import { ingestUnderTest, signed } from './helpers/ingest.ts';
@@ -17,6 +17,22 @@ before(async () => { sqs = await startTestSqs('dlq'); });
 after(async () => { await sqs.stop(); });
 beforeEach(() => sqs.reset());
 
+/** What SQS's redrive leaves in the DLQ: the main-queue message as it was, in its conversation's group, without failure attributes. */
+async function moveToDlqLikeSqs(event: ReturnType<typeof sampleEvent>) {
+  await sqs.client.send(new SendMessageCommand({
+    QueueUrl: sqs.dlqUrl,
+    MessageBody: JSON.stringify(event),
+    MessageGroupId: event.conversation?.id ?? event.id,
+    MessageDeduplicationId: event.id,
+    MessageAttributes: {
+      [ATTR.eventId]: { DataType: 'String', StringValue: event.id },
+      [ATTR.eventType]: { DataType: 'String', StringValue: event.type },
+      [ATTR.scheme]: { DataType: 'String', StringValue: 'rule' },
+      [ATTR.bodyEncoding]: { DataType: 'String', StringValue: 'utf8' },
+    },
+  }));
+}
+
 /** Fills the DLQ the ways production does: ingest keeps unusable bodies, SQS moves events that failed too often. */
 async function fillDeadLetters() {
   const ingest = ingestUnderTest(sqs);
@@ -26,19 +42,7 @@ async function fillDeadLetters() {
   const wrongShape = { id: 'not-an-event-id', type: 'inbound', nonce };
   assert.equal((await ingest.send(signed('rule', wrongShape))).status, 202);
   const failedEvent = sampleEvent({ type: 'tag' });
-  // What SQS's redrive leaves in the DLQ: the main-queue message as it was, without failure attributes.
-  await sqs.client.send(new SendMessageCommand({
-    QueueUrl: sqs.dlqUrl,
-    MessageBody: JSON.stringify(failedEvent),
-    MessageGroupId: failedEvent.conversation?.id ?? failedEvent.id,
-    MessageDeduplicationId: failedEvent.id,
-    MessageAttributes: {
-      [ATTR.eventId]: { DataType: 'String', StringValue: failedEvent.id },
-      [ATTR.eventType]: { DataType: 'String', StringValue: 'tag' },
-      [ATTR.scheme]: { DataType: 'String', StringValue: 'rule' },
-      [ATTR.bodyEncoding]: { DataType: 'String', StringValue: 'utf8' },
-    },
-  }));
+  await moveToDlqLikeSqs(failedEvent);
   return { failedEvent };
 }
 
@@ -93,6 +97,31 @@ describe('dead-letter queue tooling', () => {
     assert.equal((await sqs.receiveAll(sqs.queueUrl)).length, 0);
   });
 
+  it('lists every dead letter ingest kept, even several of one reason', async () => {
+    // Prepare
+    const ingest = ingestUnderTest(sqs);
+    for (let i = 0; i < 3; i++) assert.equal((await ingest.send(signed('rule', `not json ${randomUUID()}`))).status, 202);
+    // Act
+    const letters = await readDeadLetters(sqs.client, sqs.dlqUrl);
+    await release(sqs.client, sqs.dlqUrl, letters);
+    // Assess
+    assert.deepEqual(letters.map((l) => l.reason), ['invalid_json', 'invalid_json', 'invalid_json']);
+  });
+
+  it('redrives all the dead letters of one conversation, in order, though the queue shows one at a time', async () => {
+    // Prepare: three events of one conversation, moved to the DLQ together (one failed, two were held back behind it)
+    const conversationId = `cnv_${randomUUID().slice(0, 8)}`;
+    const events = [1, 2, 3].map(() => sampleEvent({ type: 'assign', conversationId }));
+    for (const event of events) await moveToDlqLikeSqs(event);
+    // Act
+    const result = await redriveAll(sqs.client, sqs.dlqUrl, sqs.queueUrl, (letters) => select(letters, []));
+    // Assess
+    assert.deepEqual(result.redriven.map((l) => l.eventId), events.map((e) => e.id));
+    const queued = await sqs.drain(sqs.queueUrl);
+    assert.deepEqual(queued.map((m) => m.MessageAttributes?.[ATTR.eventId]?.StringValue), events.map((e) => e.id));
+    assert.equal((await readDeadLetters(sqs.client, sqs.dlqUrl)).length, 0);
+  });
+
   it('works from the command line: list, then redrive by event id', async () => {
     // Prepare
     const { failedEvent } = await fillDeadLetters();
@@ -102,7 +131,7 @@ describe('dead-letter queue tooling', () => {
     const listed = await run(process.execPath, ['--import', 'tsx', 'scripts/dlq.ts', 'list', ...target], { env });
     const redriven = await run(process.execPath, ['--import', 'tsx', 'scripts/dlq.ts', 'redrive', failedEvent.id, ...target], { env });
     // Assess
-    assert.match(listed.stdout, /3 of 3 dead-lettered message\(s\)/);
+    assert.match(listed.stdout, /3 of 3 dead-lettered message\(s\) shown, of about 3/);
     assert.match(listed.stdout, new RegExp(`${failedEvent.id}\\ttag\\t.*max_receives_exceeded`));
     assert.match(redriven.stdout, /1 redriven to .*, 0 skipped, 0 not found/);
     assert.equal((await sqs.receiveAll(sqs.queueUrl)).length, 1);

@@ -82,7 +82,9 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
     attributes[ATTR.failureDetail] = detail.slice(0, 1024);
     const message: QueuedMessage = {
       body: record.body,
-      groupId: reason,
+      // Its own group, so every dead letter stays visible to `npm run dlq -- list` (a FIFO group shows only
+      // its first messages until they are deleted; malformed messages have no order to keep).
+      groupId: `${reason}-${record.messageId}`,
       // The message id is stable across redeliveries of this message, so a retry after a crash between
       // this send and the delete adds nothing; a message redriven back later gets a new id and is kept again.
       deduplicationId: `${reason}-${record.messageId}`,
