@@ -51,11 +51,17 @@ export interface SecretStore {
 }
 
 /**
- * Secrets from the environment or SSM Parameter Store (SecureString, decrypted), through Powertools
- * Parameters, which caches each value for SECRET_MAX_AGE_SECONDS. `preload()` runs at cold start so
- * the first request does not pay for the SSM round trip.
+ * Secrets from the environment or SSM Parameter Store (SecureString, decrypted, through Powertools
+ * Parameters). `preload()` reads SSM at cold start. After that the request path never waits on SSM:
+ * a value older than SECRET_MAX_AGE_SECONDS is still used while a background read replaces it
+ * (stale-while-revalidate), and a failed background read keeps the last good value.
+ * Only a cold start whose read failed makes a request wait on SSM (and answer 503 if it fails again).
  */
-export function createSecretStore(sources: Record<Scheme, SecretSource>, ssmClient?: SSMClient): SecretStore & { preload(): Promise<void> } {
+export function createSecretStore(
+  sources: Record<Scheme, SecretSource>,
+  ssmClient?: SSMClient,
+  now: () => number = Date.now,
+): SecretStore & { preload(): Promise<void> } {
   let provider: SSMProvider | undefined;
   const ssm = (): SSMProvider => {
     provider ??= new SSMProvider({
@@ -63,25 +69,53 @@ export function createSecretStore(sources: Record<Scheme, SecretSource>, ssmClie
     });
     return provider;
   };
+  const literal = {
+    rule: sources.rule.kind === 'value' ? splitSecrets(sources.rule.value) : undefined,
+    app: sources.app.kind === 'value' ? splitSecrets(sources.app.value) : undefined,
+  };
+  const cached = new Map<Scheme, { secrets: string[]; readAt: number }>();
+  const reading = new Map<Scheme, Promise<string[]>>();
+
+  const read = (scheme: Scheme, name: string): Promise<string[]> => {
+    const pending = reading.get(scheme);
+    if (pending) return pending;
+    const attempt = (async () => {
+      let value: string | undefined;
+      try {
+        value = await ssm().get(name, { decrypt: true, forceFetch: true });
+      } catch (error) {
+        const detail = error instanceof Error ? error.message : String(error);
+        throw new SecretsUnavailableError(`could not read SSM parameter ${name}: ${detail}`, { cause: error });
+      }
+      const secrets = value === undefined ? [] : splitSecrets(value);
+      if (secrets.length === 0) throw new SecretsUnavailableError(`SSM parameter ${name} is empty`);
+      cached.set(scheme, { secrets, readAt: now() });
+      return secrets;
+    })().finally(() => reading.delete(scheme));
+    reading.set(scheme, attempt);
+    return attempt;
+  };
+
   const get = async (scheme: Scheme): Promise<readonly string[] | undefined> => {
     const source = sources[scheme];
     if (source.kind === 'none') return undefined;
-    if (source.kind === 'value') return splitSecrets(source.value);
-    let value: string | undefined;
-    try {
-      value = await ssm().get(source.name, { decrypt: true, maxAge: SECRET_MAX_AGE_SECONDS });
-    } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      throw new SecretsUnavailableError(`could not read SSM parameter ${source.name}: ${detail}`, { cause: error });
+    if (source.kind === 'value') return literal[scheme];
+    const entry = cached.get(scheme);
+    if (!entry) return read(scheme, source.name);
+    if (now() - entry.readAt > SECRET_MAX_AGE_SECONDS * 1000) {
+      // Refresh in the background; until it lands (or if it fails) the last good value keeps verifying.
+      read(scheme, source.name).catch(() => {});
     }
-    const secrets = value === undefined ? [] : splitSecrets(value);
-    if (secrets.length === 0) throw new SecretsUnavailableError(`SSM parameter ${source.name} is empty`);
-    return secrets;
+    return entry.secrets;
   };
   return {
     get,
+    /** Reads every SSM-held secret now (joining a read already in flight); failures are left for get() to report. */
     async preload() {
-      await Promise.allSettled([get('rule'), get('app')]);
+      await Promise.allSettled((['rule', 'app'] as const).map((scheme) => {
+        const source = sources[scheme];
+        return source.kind === 'ssm' ? read(scheme, source.name) : undefined;
+      }));
     },
   };
 }

@@ -115,6 +115,34 @@ describe('secrets from SSM Parameter Store', () => {
     assert.equal((await sqs.drain(sqs.queueUrl)).length, 3);
   });
 
+  it('picks up a rotated value after 5 minutes without making a request wait on SSM, and keeps the last good value when SSM fails', async () => {
+    // Prepare
+    let clock = 1_000_000;
+    ssm.parameters.set(RULE_PARAM, 'rule-before');
+    ssm.parameters.set(APP_PARAM, 'app-secret');
+    const secrets = createSecretStore(secretSourcesFromEnv(env), ssmClient(ssm.endpoint), () => clock);
+    const ingest = ingestUnderTest(sqs, { secrets });
+    await secrets.preload();
+    const status = async (secret: string) => (await ingest.send(signed('rule', sampleEvent(), { secret }))).status;
+    // Act + Assess: rotated in SSM, but the cached value is still fresh
+    ssm.parameters.set(RULE_PARAM, 'rule-after');
+    assert.equal(await status('rule-before'), 202);
+    assert.equal(await status('rule-after'), 401);
+    // Past the max age: the stale value still answers this request while a background read replaces it
+    clock += 5 * 60 * 1000 + 1;
+    assert.equal(await status('rule-before'), 202);
+    await secrets.preload(); // waits for the background read (it joins the one in flight)
+    assert.equal(await status('rule-after'), 202);
+    assert.equal(await status('rule-before'), 401);
+    // SSM fails on the next refresh: the last good value keeps verifying, no 503
+    ssm.failWith = 500;
+    clock += 5 * 60 * 1000 + 1;
+    assert.equal(await status('rule-after'), 202);
+    await secrets.preload();
+    assert.equal(await status('rule-after'), 202);
+    assert.equal((await sqs.drain(sqs.queueUrl)).length, 5);
+  });
+
   it('answers 503 secrets_unavailable when the parameter does not exist', async () => {
     // Prepare
     const ingest = ingestUnderTest(sqs, { secrets: createSecretStore(secretSourcesFromEnv(env), ssmClient(ssm.endpoint)) });
