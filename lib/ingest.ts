@@ -8,6 +8,7 @@ import {
   contentId,
   encodeBody,
   eventAttributes,
+  failureAttributes,
   fifoId,
   messageBytes,
   sendToQueue,
@@ -127,8 +128,7 @@ export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Pro
     const { body, encoding } = encodeBody(raw);
     const attributes = {
       ...eventAttributes({ ...ids, scheme, receivedAt, encoding }),
-      [ATTR.failureReason]: reason,
-      [ATTR.failureDetail]: detail.slice(0, 1024),
+      ...failureAttributes(reason, detail),
     };
     const id = `${reason}-${contentId(raw)}`;
     // Its own message group: in a FIFO queue a group shows only its first messages until they are deleted,
@@ -147,8 +147,7 @@ export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Pro
       deduplicationId: `payload_too_large-${sha256}`,
       attributes: {
         ...eventAttributes({ ...ids, scheme, receivedAt, encoding: 'utf8' }),
-        [ATTR.failureReason]: 'payload_too_large',
-        [ATTR.failureDetail]: detail.slice(0, 1024),
+        ...failureAttributes('payload_too_large', detail),
       },
     };
     await sendToQueue(deps.sqs, deps.dlqUrl, message, deps.sendDeadlineMs);

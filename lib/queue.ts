@@ -123,6 +123,11 @@ export function fifoId(value: string): string {
   return value.length <= 128 ? value : contentId(Buffer.from(value));
 }
 
+/** The attributes that say why a message is in the dead-letter queue (the detail capped for SQS and for readers). */
+export function failureAttributes(reason: string, detail: string): Record<string, string> {
+  return { [ATTR.failureReason]: reason, [ATTR.failureDetail]: detail.slice(0, 1024) };
+}
+
 export function eventAttributes(fields: {
   eventId?: string;
   eventType?: string;

@@ -7,6 +7,7 @@ import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
 import { countMessages, readDeadLetters, redriveAll, release, select, type DeadLetter } from '../lib/dlq.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
+import { DEFAULT_SQS_PORT, LOCAL_PREFIX, localSqsClient } from './local-sqs.ts';
 
 const USAGE = `Usage:
   npm run dlq -- list    [target] [--reason R] [--type T] [--json]
@@ -15,7 +16,7 @@ const USAGE = `Usage:
 Target (default: the local stack started by \`npm start\`):
   --stage S [--region R]               a deployed stage: queues front-webhooks-S-${queues.events.name} and -${queues.deadLetter.name}
   --queue-url URL --dlq-url URL        explicit queue URLs (with the usual AWS credentials)
-  --endpoint URL                       SQS endpoint of the local stack (default http://127.0.0.1:\${SQS_PORT:-9324})`;
+  --endpoint URL                       SQS endpoint of the local stack (default http://127.0.0.1:\${SQS_PORT:-${DEFAULT_SQS_PORT}})`;
 
 // On Node 20 the AWS SDK warns at every client that its 2027 releases will need Node 22; the lock file pins
 // a release that runs on 20, and the functions run on Node 22 in Lambda. Keep local output readable.
@@ -46,7 +47,7 @@ function fail(message: string): never {
 async function queueUrls(client: SQSClient): Promise<{ queueUrl: string; dlqUrl: string }> {
   if (values['queue-url'] && values['dlq-url']) return { queueUrl: values['queue-url'], dlqUrl: values['dlq-url'] };
   if (values['queue-url'] || values['dlq-url']) fail('Give both --queue-url and --dlq-url, or neither.');
-  const prefix = values.stage ? `${values.service}-${values.stage}-` : 'local-';
+  const prefix = values.stage ? `${values.service}-${values.stage}-` : `${LOCAL_PREFIX}-`;
   const urlOf = async (name: string) => {
     try {
       const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: `${prefix}${name}` }));
@@ -62,15 +63,12 @@ async function queueUrls(client: SQSClient): Promise<{ queueUrl: string; dlqUrl:
 
 const deployed = Boolean(values.stage || values['queue-url']);
 // The local stack's fauxqs, unless a deployed stage (or explicit queue URLs) is named.
-const endpoint = values.endpoint ?? (deployed ? undefined : `http://127.0.0.1:${process.env.SQS_PORT ?? '9324'}`);
+const endpoint = values.endpoint ?? (deployed ? undefined : `http://127.0.0.1:${process.env.SQS_PORT ?? DEFAULT_SQS_PORT}`);
 
-function clientFor(): SQSClient {
-  return new SQSClient({
-    ...(values.region && { region: values.region }),
-    ...(endpoint && { endpoint, region: values.region ?? process.env.AWS_REGION ?? 'us-east-1' }),
-    // fauxqs accepts any credentials; a deployed stage uses the usual AWS credential chain.
-    ...(!deployed && { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-  });
+/** The local stack's emulator when an endpoint is in play, else AWS with the usual credential chain. */
+async function clientFor(): Promise<SQSClient> {
+  if (endpoint) return localSqsClient(endpoint);
+  return new SQSClient(values.region ? { region: values.region } : {});
 }
 
 function row(letter: DeadLetter): string {
@@ -90,12 +88,7 @@ async function main(): Promise<void> {
   const [command, ...ids] = positionals;
   if (values.help || !command) fail('');
   if (command !== 'list' && command !== 'redrive') fail(`Unknown command "${command}".`);
-  if (endpoint) {
-    // fauxqs queue URLs use *.localhost host names, which this machine's resolver may not know.
-    const { interceptLocalhostDns } = await import('fauxqs');
-    interceptLocalhostDns();
-  }
-  const client = clientFor();
+  const client = await clientFor();
   const { queueUrl, dlqUrl } = await queueUrls(client);
   const filter = { ...(values.reason && { reason: values.reason }), ...(values.type && { type: values.type }) };
 

@@ -12,6 +12,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export const LOOPBACK = '127.0.0.1';
 export const LOCAL_REGION = 'us-east-1';
+export const DEFAULT_SQS_PORT = 9324;
+/** `npm start` names its queues `local-<name from lib/queues.json>`. */
+export const LOCAL_PREFIX = 'local';
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export interface LocalSqsOptions {
@@ -57,6 +60,12 @@ async function patchFauxqs(): Promise<void> {
   patched = true;
 }
 
+/** A client for the emulator at `endpoint` (dummy credentials; *.localhost queue URLs resolved to loopback). */
+export async function localSqsClient(endpoint: string): Promise<SQSClient> {
+  await patchFauxqs();
+  return new SQSClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+}
+
 export async function startLocalSqs(options: LocalSqsOptions): Promise<LocalSqs> {
   await patchFauxqs();
   // fauxqs's own startFauxqs() listens on 0.0.0.0; build its app and listen on loopback only.
@@ -68,7 +77,7 @@ export async function startLocalSqs(options: LocalSqsOptions): Promise<LocalSqs>
     await app.close();
     throw new Error(`Cannot start the SQS emulator on ${LOOPBACK}:${options.port} (set SQS_PORT to another port): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  const client = new SQSClient({ endpoint: address, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const client = await localSqsClient(address);
   const stop = async () => {
     client.destroy();
     await app.close();

@@ -31,7 +31,7 @@ import type {
 import { toHttpApiEvent } from '../lib/apigw.ts';
 import { toSqsRecord } from '../lib/process/sqs-event.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
-import { LOCAL_REGION, LOOPBACK, startLocalSqs } from './local-sqs.ts';
+import { DEFAULT_SQS_PORT, LOCAL_PREFIX, LOCAL_REGION, LOOPBACK, startLocalSqs } from './local-sqs.ts';
 
 /** Used when FRONT_RULE_SECRET / FRONT_APP_SECRET are not set. Public on purpose: local use only. */
 export const DEV_SECRETS = {
@@ -40,7 +40,6 @@ export const DEV_SECRETS = {
 } as const;
 
 export const DEFAULT_PORT = 3000;
-export const DEFAULT_SQS_PORT = 9324;
 const HOST = LOOPBACK;
 const REGION = LOCAL_REGION;
 /** API Gateway HTTP APIs refuse larger payloads before they reach the function. */
@@ -190,7 +189,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // The same queues as serverless.yml, from the one definition in lib/queues.json.
   const sqs = await startLocalSqs({
     port: sqsPort,
-    prefix: 'local',
+    prefix: LOCAL_PREFIX,
     ...(options.visibilityTimeoutSeconds !== undefined && { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
   });
   const { client, queueUrl, queueArn, dlqUrl, endpoint: sqsEndpoint, port: actualSqsPort } = sqs;

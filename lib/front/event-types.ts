@@ -15,6 +15,3 @@ export const FRONT_EVENT_TYPES = [
 
 export type KnownFrontEventType = (typeof FRONT_EVENT_TYPES)[number];
 
-export function isKnownEventType(type: string): type is KnownFrontEventType {
-  return (FRONT_EVENT_TYPES as readonly string[]).includes(type);
-}

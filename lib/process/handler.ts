@@ -3,7 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { FrontEvent } from '../front/event.ts';
 import { resolveHandler, type EventLogger, type HandlerRegistry } from '../handlers/types.ts';
-import { ATTR, sendToQueue, type QueuedMessage } from '../queue.ts';
+import { ATTR, failureAttributes, sendToQueue, type QueuedMessage } from '../queue.ts';
 import queues from '../queues.json' with { type: 'json' };
 import { decodeRecord, lagMs, type PermanentReason } from './record.ts';
 import type { ProcessMetrics } from './metrics.ts';
@@ -78,8 +78,7 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
     for (const [name, value] of Object.entries(record.messageAttributes ?? {})) {
       if (value.stringValue !== undefined) attributes[name] = value.stringValue;
     }
-    attributes[ATTR.failureReason] = reason;
-    attributes[ATTR.failureDetail] = detail.slice(0, 1024);
+    Object.assign(attributes, failureAttributes(reason, detail));
     const message: QueuedMessage = {
       body: record.body,
       // Its own group, so every dead letter stays visible to `npm run dlq -- list` (a FIFO group shows only
