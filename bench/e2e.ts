@@ -13,8 +13,9 @@ import { randomId, sampleEvent, signedHeaders } from '../lib/front/samples.ts';
 import { handlers } from '../lib/handlers/index.ts';
 import type { EventLogger } from '../lib/handlers/types.ts';
 import { createProcessHandler } from '../lib/process/handler.ts';
+import { createDynamoClient, createDynamoEventStore } from '../lib/store/events.ts';
 import type { ProcessMetrics } from '../lib/process/metrics.ts';
-import { startLocalStack } from '../scripts/local.ts';
+import { startLocalStack } from '../local/stack.ts';
 
 const SECRET = 'bench-rule-secret';
 
@@ -78,7 +79,7 @@ async function load(url: string, batch: readonly Request[], concurrency: number)
   };
 }
 
-const silentMetrics: ProcessMetrics = { processed() {}, failed() {}, deadLettered() {}, flush() {} };
+const silentMetrics: ProcessMetrics = { processed() {}, failed() {}, deadLettered() {}, skipped() {}, flush() {} };
 
 export async function runE2eBench(options: { requests?: number; concurrency?: number; conversations?: number } = {}): Promise<E2eResult> {
   const count = options.requests ?? 2000;
@@ -105,9 +106,10 @@ export async function runE2eBench(options: { requests?: number; concurrency?: nu
     },
   };
   const stack = await startLocalStack({
-    port: 0, sqsPort: 0, quiet: true, secrets: { rule: SECRET },
-    processHandler: ({ sqsEndpoint, dlqUrl }) => createProcessHandler({
-      registry: handlers, sqs: new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1' }), dlqUrl, logger, metrics: silentMetrics,
+    port: 0, sqsPort: 0, dynamoPort: 0, quiet: true, secrets: { rule: SECRET },
+    processHandler: ({ sqsEndpoint, queueUrl, dlqUrl, dynamoEndpoint, tableName }) => createProcessHandler({
+      registry: handlers, sqs: new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1' }), queueUrl, dlqUrl, logger, metrics: silentMetrics,
+      store: createDynamoEventStore({ client: createDynamoClient(dynamoEndpoint), tableName }),
     }),
   });
   try {

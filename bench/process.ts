@@ -15,6 +15,7 @@ import { build, type Plugin } from 'esbuild';
 import { sampleEvent } from '../lib/front/samples.ts';
 import { handlers } from '../lib/handlers/index.ts';
 import { createProcessHandler } from '../lib/process/handler.ts';
+import type { EventState, EventStore } from '../lib/store/events.ts';
 import { ATTR } from '../lib/queue.ts';
 
 const BANNER = "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
@@ -23,14 +24,13 @@ const BANNER = "import { createRequire as __cr } from 'node:module'; const requi
 const STUBS: Record<string, string> = {
   '@aws-lambda-powertools/logger': 'export class Logger { debug() {} info() {} warn() {} error() {} addContext() {} }',
   '@aws-lambda-powertools/metrics': "export const MetricUnit = { Count: 'Count', Milliseconds: 'Milliseconds' }; export class Metrics { addMetric() {} addDimension() {} singleMetric() { return this; } publishStoredMetrics() {} }",
-  '@aws-lambda-powertools/batch': 'export class SqsFifoPartialProcessorAsync {} export async function processPartialResponse() { return { batchItemFailures: [] }; }',
 };
 
 function stub(names: readonly string[]): Plugin {
   return {
     name: 'stub',
     setup(b) {
-      b.onResolve({ filter: /^@aws-lambda-powertools\/(logger|metrics|batch)$/ }, (args) =>
+      b.onResolve({ filter: /^@aws-lambda-powertools\/(logger|metrics)$/ }, (args) =>
         names.includes(args.path) ? { path: args.path, namespace: 'stub' } : undefined);
       b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({ contents: STUBS[args.path] ?? '', loader: 'js' }));
     },
@@ -73,6 +73,16 @@ export function coldImportMs(files: readonly string[], runs = 11): number[] {
   return times.map(median);
 }
 
+/** The state table's logic without its I/O: the baseline the store's cost is measured against. */
+function memoryStore(): EventStore {
+  const items = new Map<string, EventState>();
+  return {
+    async get(id) { return items.get(id); },
+    async markProcessed(id, at) { items.set(id, { attempts: items.get(id)?.attempts ?? 0, processedAt: at.toISOString() }); return {}; },
+    async recordFailure(id) { const attempts = (items.get(id)?.attempts ?? 0) + 1; items.set(id, { attempts }); return attempts; },
+  };
+}
+
 function records(count: number): SQSRecord[] {
   return Array.from({ length: count }, (_, i) => {
     const event = sampleEvent({ type: i % 2 ? 'inbound' : 'tag', preview: i % 3 === 0 });
@@ -103,8 +113,7 @@ export async function runProcessBench(options: { runs?: number; batches?: number
       ['as built', []],
       ['without Logger', ['@aws-lambda-powertools/logger']],
       ['without Metrics', ['@aws-lambda-powertools/metrics']],
-      ['without Batch', ['@aws-lambda-powertools/batch']],
-      ['without Logger, Metrics, Batch', Object.keys(STUBS)],
+      ['without Logger, Metrics', Object.keys(STUBS)],
     ] as const) {
       const file = join(dir, `${built.length}.mjs`);
       built.push({ label, bytes: await bundle(file, stubbed), file });
@@ -115,8 +124,8 @@ export async function runProcessBench(options: { runs?: number; batches?: number
     // In-process: the handler (decode, validate, route, log, metrics) on batches of 10, logs and metrics discarded.
     const silent = { debug() {}, info() {}, warn() {}, error() {} };
     const handler = createProcessHandler({
-      registry: handlers, sqs: new SQSClient({ region: 'us-east-1' }), dlqUrl: 'unused', logger: silent,
-      metrics: { processed() {}, failed() {}, deadLettered() {}, flush() {} },
+      registry: handlers, sqs: new SQSClient({ region: 'us-east-1' }), queueUrl: 'unused', dlqUrl: 'unused', logger: silent,
+      store: memoryStore(), metrics: { processed() {}, failed() {}, deadLettered() {}, skipped() {}, flush() {} },
     });
     const batches = options.batches ?? 500;
     const prepared = Array.from({ length: batches + 50 }, () => records(10));

@@ -6,10 +6,16 @@ import { required } from '../lib/config.ts';
 import { handlers } from '../lib/handlers/index.ts';
 import { emfMetrics } from '../lib/process/metrics.ts';
 import { createProcessHandler } from '../lib/process/handler.ts';
+import { processSettingsFromEnv } from '../lib/process/settings.ts';
+import { createDynamoClient, createDynamoEventStore, stateTableFromEnv } from '../lib/store/events.ts';
 
-// Built once per cold start. Service name and metrics namespace come from POWERTOOLS_SERVICE_NAME and
-// POWERTOOLS_METRICS_NAMESPACE; the defaults keep a misconfigured stage's logs and metrics findable.
-const dlqUrl = required(process.env, 'DLQ_URL', 'the URL of the FIFO dead-letter queue malformed messages are moved to');
+// Built once per cold start: configuration errors fail here, loudly, not at the first event. Service name and
+// metrics namespace come from POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE; the defaults keep a
+// misconfigured stage's logs and metrics findable.
+const queueUrl = required(process.env, 'QUEUE_URL', 'the URL of the FIFO queue this function consumes (retries are scheduled on it)');
+const dlqUrl = required(process.env, 'DLQ_URL', 'the URL of the FIFO dead-letter queue');
+const stateTable = stateTableFromEnv(process.env);
+const settings = processSettingsFromEnv(process.env);
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'front-webhooks-process' });
 const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'FrontWebhooks',
@@ -19,9 +25,12 @@ const metrics = new Metrics({
 const processBatch = createProcessHandler({
   registry: handlers,
   sqs: new SQSClient({ maxAttempts: 3 }),
+  queueUrl,
   dlqUrl,
+  store: createDynamoEventStore({ client: createDynamoClient(), ...stateTable }),
   logger,
   metrics: emfMetrics(metrics),
+  settings,
 });
 
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {

@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { eventOf, type AppEnvelopeBody } from './front/event.ts';
 import { validateBody } from './front/validate.ts';
+import { parseJson } from './json.ts';
 import {
   ATTR,
   MAX_MESSAGE_BYTES,
@@ -10,6 +11,7 @@ import {
   eventAttributes,
   failureAttributes,
   fifoId,
+  groupIdOf,
   messageBytes,
   sendToQueue,
   type QueuedMessage,
@@ -87,18 +89,6 @@ function reject(status: number, error: string, message: string, scheme?: Scheme,
 }
 
 /**
- * V8's JSON.parse messages quote the start of the input (`Unexpected token 'S', "SECRETBODY"... is not valid JSON`);
- * the detail is logged, so keep only what names no content: the kind of error and the position.
- */
-export function jsonErrorWithoutContent(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  if (/^Unexpected end of JSON input/.test(message)) return 'it is empty or ends early';
-  const located = /^([A-Za-z -]+?)(?: in JSON)? at position (\d+)$/.exec(message);
-  if (located) return `${located[1]} at position ${located[2]}`;
-  return 'an unexpected character';
-}
-
-/**
  * Receives one Front webhook: authenticate, then parse and validate, then queue, and only then acknowledge.
  * Authentic requests that cannot be used are kept in the dead-letter queue with the reason;
  * unauthenticated ones are refused with 401 and leave no trace.
@@ -166,7 +156,10 @@ export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Pro
     };
   }
 
-  async function handle(request: WebhookRequest): Promise<Result> {
+  /** What the guard around `handle` needs to know when something unexpected throws. */
+  interface Progress { scheme?: Scheme; authentic: boolean; receivedAt?: string }
+
+  async function handle(request: WebhookRequest, progress: Progress): Promise<Result> {
     const path = request.path.replace(/\/+$/, '');
     if (path !== WEBHOOK_PATH) {
       return reject(404, 'not_found', `Nothing here. Front webhooks are received at POST ${WEBHOOK_PATH}.`);
@@ -178,6 +171,7 @@ export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Pro
     // Authenticate. A timestamp header means the application-webhook scheme; none means a rule webhook.
     const timestampHeader = request.headers['x-front-request-timestamp'];
     const scheme: Scheme = timestampHeader === undefined ? 'rule' : 'app';
+    progress.scheme = scheme;
     const signature = request.headers['x-front-signature'];
     if (!signature) {
       return reject(401, 'missing_signature', 'The X-Front-Signature header is missing: only requests signed by Front are accepted.', scheme);
@@ -199,35 +193,30 @@ export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Pro
       return reject(401, 'stale_timestamp', 'X-Front-Request-Timestamp is more than 5 minutes from now: the request is refused as a possible replay. Check the server clock.', scheme);
     }
 
-    const challenge = request.headers['x-front-challenge'];
-    if (challenge !== undefined) {
-      return { outcome: 'challenge', status: 200, scheme, response: reply(200, { challenge }) };
-    }
-
     // Authentic from here on: every path below either queues the body or keeps it in the DLQ.
+    progress.authentic = true;
     const receivedAt = new Date(now()).toISOString();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(request.body.toString('utf8'));
-    } catch (error) {
-      return keepUnusable(request.body, scheme, receivedAt, 'invalid_json', `the body is not JSON (${jsonErrorWithoutContent(error)})`);
-    }
-    const validated = validateBody(scheme, parsed);
+    progress.receivedAt = receivedAt;
+    const parsed = parseJson(request.body.toString('utf8'));
+    if (!parsed.ok) return keepUnusable(request.body, scheme, receivedAt, 'invalid_json', parsed.detail);
+    const validated = validateBody(scheme, parsed.value);
     if (!validated.ok) return keepUnusable(request.body, scheme, receivedAt, 'invalid_shape', `the body is ${validated.error}`);
 
     const event = eventOf(scheme, validated.body);
     if (!event) {
-      // An app "sync" without a challenge header: nothing to echo and nothing to process.
+      // An app "sync" (Front saving the webhook settings) is never an event, whatever else it carries.
+      const challenge = request.headers['x-front-challenge'];
+      if (challenge !== undefined) return { outcome: 'challenge', status: 200, scheme, response: reply(200, { challenge }) };
       const type = (validated.body as AppEnvelopeBody).type;
       return { outcome: 'ignored', status: 200, scheme, eventType: type, response: reply(200, { status: 'ignored', message: `A "${type}" request carries no event; nothing was queued.` }) };
     }
+    // An x-front-challenge header on anything but a sync is ignored: the event is queued as usual.
     const ids = { eventId: event.id, eventType: event.type };
     const conversationId = event.conversation?.id;
     const { body, encoding } = encodeBody(request.body);
     const message: QueuedMessage = {
       body,
-      // One conversation's events stay in order; an event without a conversation is its own group.
-      groupId: fifoId(conversationId ?? event.id),
+      groupId: groupIdOf(event),
       // Repeated deliveries of one event within SQS's 5-minute window collapse into one message.
       deduplicationId: fifoId(event.id),
       attributes: eventAttributes({ ...ids, scheme, receivedAt, encoding }),
@@ -246,26 +235,49 @@ export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Pro
     };
   }
 
+  function unavailable(error: QueueUnavailableError | SecretsUnavailableError): Result {
+    const what = error instanceof QueueUnavailableError ? 'queue_unavailable' : 'secrets_unavailable';
+    return {
+      outcome: 'unavailable',
+      status: 503,
+      reason: what,
+      detail: error.message,
+      response: reply(503, {
+        error: what,
+        message: what === 'queue_unavailable'
+          ? 'The event could not be queued, so it was not accepted. Retry later.'
+          : 'The signing secrets could not be read, so the request could not be verified. Retry later.',
+      }, { 'retry-after': '5' }),
+    };
+  }
+
+  /**
+   * The last resort for an error nothing above expected (a bug): an authentic body is kept in the DLQ with the
+   * reason and acknowledged, so it is never lost; anything else is refused as unreadable. Never a 5xx for input.
+   */
+  async function unexpected(request: WebhookRequest, progress: Progress, error: unknown): Promise<Result> {
+    const detail = `an unexpected error occurred while handling it (${error instanceof Error ? error.name : typeof error})`;
+    if (!progress.authentic || !progress.scheme) {
+      return { ...reject(400, 'bad_request', 'The request could not be read as a Front webhook.', progress.scheme), detail };
+    }
+    try {
+      return await keepUnusable(request.body, progress.scheme, progress.receivedAt ?? new Date(now()).toISOString(), 'internal_error', detail);
+    } catch (keepError) {
+      if (keepError instanceof QueueUnavailableError) return unavailable(keepError);
+      return { ...reject(400, 'bad_request', 'The request could not be read as a Front webhook.', progress.scheme), detail };
+    }
+  }
+
   return async (request) => {
     const started = performance.now();
+    const progress: Progress = { authentic: false };
     let result: Result;
     try {
-      result = await handle(request);
+      result = await handle(request, progress);
     } catch (error) {
-      if (!(error instanceof QueueUnavailableError || error instanceof SecretsUnavailableError)) throw error;
-      const what = error instanceof QueueUnavailableError ? 'queue_unavailable' : 'secrets_unavailable';
-      result = {
-        outcome: 'unavailable',
-        status: 503,
-        reason: what,
-        detail: error.message,
-        response: reply(503, {
-          error: what,
-          message: what === 'queue_unavailable'
-            ? 'The event could not be queued, so it was not accepted. Retry later.'
-            : 'The signing secrets could not be read, so the request could not be verified. Retry later.',
-        }, { 'retry-after': '5' }),
-      };
+      result = error instanceof QueueUnavailableError || error instanceof SecretsUnavailableError
+        ? unavailable(error)
+        : await unexpected(request, progress, error);
     }
     const { response, ...entry } = result;
     deps.log({ ...entry, bytes: request.body.length, durationMs: Math.round((performance.now() - started) * 100) / 100 });

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { SendMessageCommand, SQSClient, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { Scheme } from './signature.ts';
@@ -14,11 +15,21 @@ export const ATTR = {
   eventType: 'front-event-type',
   scheme: 'front-scheme',
   receivedAt: 'received-at',
-  /** `utf8` when the body is the request body as received; `base64` when it had bytes SQS refuses. */
+  /** `utf8` when the body is the request body as received; `escaped` when some of its bytes had to be escaped (encodeBody). */
   bodyEncoding: 'body-encoding',
+  /** How the message reached the queue (Arrival); absent means a webhook. */
+  arrival: 'front-arrival',
   failureReason: 'failure-reason',
   failureDetail: 'failure-detail',
+  /** Failed handler attempts, on a letter the process function dead-lettered. */
+  attempts: 'handler-attempts',
+  /** The SQS sequence number the event had in the main queue, so a redrive keeps a conversation's order. */
+  sequence: 'queue-sequence',
 } as const;
+
+/** How an event reached the queue: Front's webhook, the reconciliation with Front's Events API, or a DLQ redrive. */
+export const ARRIVALS = ['webhook', 'recovered', 'redriven'] as const;
+export type Arrival = (typeof ARRIVALS)[number];
 
 export interface QueuedMessage {
   body: string;
@@ -31,24 +42,106 @@ export class QueueUnavailableError extends Error {
   override readonly name = 'QueueUnavailableError';
 }
 
-/** Characters SQS accepts in a message body (#x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF). */
+/** Characters SQS accepts in a message body or string attribute (#x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF). */
 const SQS_FORBIDDEN = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 /**
- * The request body as an SQS message body, losslessly: as text when it is valid UTF-8 that SQS accepts
- * (every JSON body Front sends), as base64 otherwise (garbage kept for an operator to look at).
+ * The escape of the `escaped` body encoding: U+E000 (a private-use character, which Front's text never needs)
+ * followed by two hex digits stands for one byte. Everything else in an escaped body is text as received.
  */
-export function encodeBody(raw: Buffer): { body: string; encoding: 'utf8' | 'base64' } {
-  // SQS refuses an empty message body; "=" is base64 for zero bytes, so decodeBody gives the empty body back.
-  if (raw.length === 0) return { body: '=', encoding: 'base64' };
-  const text = raw.toString('utf8');
-  const roundTrips = Buffer.byteLength(text) === raw.length && Buffer.from(text).equals(raw);
-  if (roundTrips && !SQS_FORBIDDEN.test(text)) return { body: text, encoding: 'utf8' };
-  return { body: raw.toString('base64'), encoding: 'base64' };
+const ESCAPE = '\uE000';
+const ESCAPE_BYTES = Buffer.from(ESCAPE);
+
+export type BodyEncoding = 'utf8' | 'escaped' | 'base64';
+
+/**
+ * The request body as an SQS message body, losslessly and at its own size:
+ * - `utf8`: the body as received, when it is UTF-8 text SQS accepts (every Front event in practice);
+ * - `escaped`: otherwise (U+FFFE/U+FFFF or control characters, which JSON allows and SQS refuses; bytes that are not
+ *   UTF-8): the body as received, with only the bytes SQS cannot carry (and U+E000 itself) written as U+E000 + hex.
+ *   An event holding one such character stays the size it was (base64 would add a third), and the process
+ *   function decodes it back to the exact bytes the signature was verified on.
+ * - `base64` is only read (decodeBody), for messages queued by earlier releases.
+ */
+export function encodeBody(raw: Buffer): { body: string; encoding: BodyEncoding } {
+  if (isUtf8(raw)) {
+    const text = raw.toString('utf8');
+    // SQS refuses an empty message body; the escaped form of zero bytes is the escape of nothing (see escapeBytes).
+    if (text.length > 0 && !SQS_FORBIDDEN.test(text) && !text.includes(ESCAPE)) return { body: text, encoding: 'utf8' };
+  }
+  return { body: escapeBytes(raw), encoding: 'escaped' };
 }
 
+/** Length in bytes of the UTF-8 sequence a lead byte starts, or 0 when it cannot start one. */
+function sequenceLength(lead: number): number {
+  if (lead < 0x80) return 1;
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 0;
+}
+
+/** The code point of the well-formed UTF-8 sequence of `length` bytes at `at`, or -1 (overlong, surrogate, truncated). */
+function codePointAt(raw: Buffer, at: number, length: number): number {
+  if (at + length > raw.length) return -1;
+  let cp = length === 1 ? raw[at]! : raw[at]! & (0xff >> (length + 1));
+  for (let i = 1; i < length; i++) {
+    const byte = raw[at + i]!;
+    if ((byte & 0xc0) !== 0x80) return -1;
+    cp = (cp << 6) | (byte & 0x3f);
+  }
+  const smallest = [0, 0, 0x80, 0x800, 0x10000][length]!;
+  if (cp < smallest || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return -1;
+  return cp;
+}
+
+function sqsAccepts(cp: number): boolean {
+  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd && cp !== 0xe000) || cp >= 0x10000;
+}
+
+/** Writes every byte SQS cannot carry (and the escape itself) as U+E000 + two hex digits; keeps the rest as text. */
+export function escapeBytes(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  let text = 0; // start of the run of bytes kept as they are
+  const escape = (from: number, to: number) => {
+    for (let i = from; i < to; i++) parts.push(ESCAPE_BYTES, Buffer.from(raw[i]!.toString(16).padStart(2, '0'), 'latin1'));
+  };
+  let at = 0;
+  while (at < raw.length) {
+    const length = sequenceLength(raw[at]!);
+    const cp = length === 0 ? -1 : codePointAt(raw, at, length);
+    if (cp >= 0 && sqsAccepts(cp)) {
+      at += length;
+      continue;
+    }
+    parts.push(raw.subarray(text, at));
+    const bad = cp >= 0 ? length : 1; // a character SQS refuses goes whole; a malformed sequence byte by byte
+    escape(at, at + bad);
+    at += bad;
+    text = at;
+  }
+  parts.push(raw.subarray(text));
+  const body = Buffer.concat(parts).toString('utf8');
+  // Zero bytes: SQS refuses an empty body, and an escape followed by nothing stands for nothing.
+  return body.length === 0 ? ESCAPE : body;
+}
+
+/** The exact bytes a queued body stands for, whatever encoding ingest (or an earlier release) used. */
 export function decodeBody(body: string, encoding: string | undefined): Buffer {
-  return encoding === 'base64' ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  if (encoding === 'base64') return Buffer.from(body, 'base64');
+  if (encoding !== 'escaped') return Buffer.from(body, 'utf8');
+  const [first = '', ...rest] = body.split(ESCAPE);
+  const parts: Buffer[] = [Buffer.from(first, 'utf8')];
+  for (const part of rest) {
+    if (part.length === 0) continue;
+    parts.push(Buffer.from([Number.parseInt(part.slice(0, 2), 16)]), Buffer.from(part.slice(2), 'utf8'));
+  }
+  return Buffer.concat(parts);
+}
+
+/** The body's text as JSON.parse should read it: utf8 bodies are used as they are, without a byte round trip. */
+export function bodyText(body: string, encoding: string | undefined): string {
+  return encoding === 'escaped' || encoding === 'base64' ? decodeBody(body, encoding).toString('utf8') : body;
 }
 
 /** Size as SQS counts it: body plus each attribute's name, data type and value. */
@@ -118,9 +211,20 @@ export async function sendToQueue(
   }
 }
 
-/** FIFO ids allow 128 chars of [A-Za-z0-9] and punctuation; Front ids are far shorter. */
+/** What SQS accepts as a MessageGroupId or MessageDeduplicationId: 1 to 128 alphanumerics and punctuation. */
+const FIFO_ID = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * A FIFO group or deduplication id for any value: the value itself when SQS accepts it (every Front id),
+ * else its SHA-256, so the same value always maps to the same id and SQS never refuses the send.
+ */
 export function fifoId(value: string): string {
-  return value.length <= 128 ? value : contentId(Buffer.from(value));
+  return FIFO_ID.test(value) ? value : contentId(Buffer.from(value));
+}
+
+/** One conversation's events form one FIFO group, so they are processed in order; an event without one is its own. */
+export function groupIdOf(event: { id: string; conversation?: { id: string } | undefined }): string {
+  return fifoId(event.conversation?.id ?? event.id);
 }
 
 /** The attributes that say why a message is in the dead-letter queue (the detail capped for SQS and for readers). */
@@ -133,7 +237,7 @@ export function eventAttributes(fields: {
   eventType?: string;
   scheme: Scheme;
   receivedAt: string;
-  encoding: 'utf8' | 'base64';
+  encoding: BodyEncoding;
 }): Record<string, string> {
   return {
     ...(fields.eventId && { [ATTR.eventId]: fields.eventId }),

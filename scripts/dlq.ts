@@ -7,7 +7,7 @@ import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
 import { countMessages, readDeadLetters, redriveAll, release, select, type DeadLetter } from '../lib/dlq.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
-import { DEFAULT_SQS_PORT, LOCAL_PREFIX, localSqsClient } from './local-sqs.ts';
+import { DEFAULT_SQS_PORT, LOCAL_PREFIX, localSqsClient } from '../local/sqs.ts';
 
 const USAGE = `Usage:
   npm run dlq -- list    [target] [--reason R] [--type T] [--json]

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { FRONT_EVENT_TYPES } from '../lib/front/event-types.ts';
 import { appEnvelope, sampleEvent, signedHeaders, syncEnvelope } from '../lib/front/samples.ts';
-import { DEFAULT_PORT, DEV_SECRETS } from './local.ts';
+import { DEFAULT_PORT, DEV_SECRETS } from '../local/stack.ts';
 
 const USAGE = `Usage: npm run send -- [--type T] [--scheme rule|app] [--preview] [--count N] [--url URL] [--conversation ID] [--challenge]
 

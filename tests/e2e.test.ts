@@ -1,5 +1,5 @@
 /**
- * End to end over HTTP through the local stack (scripts/local.ts): the built ingest function behind a real
+ * End to end over HTTP through the local stack (local/stack.ts): the built ingest function behind a real
  * http server, fauxqs with the project's queues, and the pollers feeding the process logic as Lambda's SQS
  * event source does. The process function's log lines are recorded through an injected logger.
  */
@@ -132,7 +132,7 @@ describe('local stack, end to end over HTTP', () => {
     const malformed = [
       { body: '{"not json', attributes: {}, reason: 'invalid_json' },
       { body: JSON.stringify({ hello: 'world' }), attributes: { [ATTR.scheme]: 'rule' }, reason: 'invalid_shape' },
-      { body: Buffer.from([0xff, 0xfe, 0x00]).toString('base64'), attributes: { [ATTR.bodyEncoding]: 'base64' }, reason: 'binary_body' },
+      { body: Buffer.from([0xff, 0xfe, 0x00]).toString('base64'), attributes: { [ATTR.bodyEncoding]: 'base64' }, reason: 'invalid_json' },
       { body: JSON.stringify(syncEnvelope()), attributes: { [ATTR.scheme]: 'app' }, reason: 'not_an_event' },
     ];
     const after = sampleEvent({ type: 'inbound', conversationId: group });
@@ -163,9 +163,9 @@ describe('local stack, a handler that keeps failing', () => {
   let t: TestStack;
   let poisonId = '';
   before(async () => {
-    // Prepare: a `tag` handler that fails for one event; retries every second instead of every 180 s.
+    // Prepare: a `tag` handler that fails for one event; retried every second instead of after 15 s, 1 min, ...
     t = await startTestStack({
-      visibilityTimeoutSeconds: 1,
+      settings: { retryDelaysSeconds: [1] },
       registry: defineHandlers({
         ...handlers,
         tag: (event) => {
@@ -176,28 +176,25 @@ describe('local stack, a handler that keeps failing', () => {
   });
   after(async () => { await t.stop(); });
 
-  it('retries the event, then dead-letters it; other conversations are unaffected', async () => {
+  it('retries the event, then dead-letters it alone; its conversation goes on in order, other conversations are unaffected', async () => {
     // Prepare
     const stuck = randomId('cnv');
     const before = sampleEvent({ type: 'inbound', conversationId: stuck });
     const poison = sampleEvent({ type: 'tag', conversationId: stuck });
+    const behind = [sampleEvent({ type: 'inbound', conversationId: stuck }), sampleEvent({ type: 'assign', conversationId: stuck })];
     poisonId = poison.id;
     const others = Array.from({ length: 4 }, () => randomId('cnv')).flatMap((c) =>
       [sampleEvent({ type: 'tag', conversationId: c }), sampleEvent({ type: 'inbound', conversationId: c })]);
     // Act
-    await t.post(before);
-    await t.post(poison);
-    for (const event of others) assert.equal((await t.post(event)).status, 202);
-    await t.waitProcessed([before.id, ...others.map((e) => e.id)]);
-    const failures = await waitFor('the last failure', () => {
-      const lines = t.logs.filter((l) => l.message === 'front event failed' && l.eventId === poison.id);
-      return lines.length >= queues.events.maxReceiveCount ? lines : undefined;
-    }, 30_000);
+    for (const event of [before, poison, ...behind, ...others]) assert.equal((await t.post(event)).status, 202);
+    await t.waitProcessed([before.id, ...behind.map((e) => e.id), ...others.map((e) => e.id)]);
     const letter = await waitFor('the poison event in the DLQ', async () =>
       (await deadLetters(t)).find((l) => l.attributes[ATTR.eventId] === poison.id), 10_000);
     // Assess
-    assert.deepEqual(failures.map((l) => l.receiveCount), [1, 2, 3, 4, 5]);
-    assert.deepEqual(failures.map((l) => l.willRetry), [true, true, true, true, false]);
+    const failures = t.logs.filter((l) => l.message === 'front event failed' && l.eventId === poison.id);
+    const max = queues.processing.maxHandlerAttempts;
+    assert.deepEqual(failures.map((l) => l.attempt), Array.from({ length: max }, (_, i) => i + 1));
+    assert.deepEqual(failures.map((l) => l.willRetry), Array.from({ length: max }, (_, i) => i < max - 1));
     for (const line of failures) {
       assert.equal(line.level, 'error');
       assert.equal(line.eventType, 'tag');
@@ -205,17 +202,24 @@ describe('local stack, a handler that keeps failing', () => {
       assert.match(String(line.reason), /ticketing system refused/);
     }
     assert.equal(t.processed().filter((l) => l.eventId === poison.id).length, 0);
+    // The events behind it ran after it was dead-lettered, in order; no event but the poison one failed.
+    const order = t.processed().filter((l) => l.conversationId === stuck).map((l) => l.eventId);
+    assert.deepEqual(order, [before.id, ...behind.map((e) => e.id)]);
+    const deadLettered = t.logs.findIndex((l) => l.message === 'front event dead-lettered' && l.eventId === poison.id);
+    for (const event of behind) assert.ok(t.logs.findIndex((l) => l.message === 'front event processed' && l.eventId === event.id) > deadLettered);
+    assert.deepEqual(new Set(t.logs.filter((l) => l.message === 'front event failed').map((l) => l.eventId)), new Set([poison.id]));
     // The other conversations went on while the poison event was failing.
-    const firstFailure = t.logs.indexOf(failures[0]!);
     const lastFailure = t.logs.indexOf(failures.at(-1)!);
     for (const event of others) {
       const index = t.logs.findIndex((l) => l.message === 'front event processed' && l.eventId === event.id);
       assert.ok(index >= 0 && index < lastFailure, `${event.id} processed before the poison event gave up`);
     }
-    assert.ok(firstFailure >= 0);
-    // SQS moved it after maxReceiveCount: the body as received, no failure attributes (those are for ingest/process).
+    // Dead-lettered by the function: the body as received, the reason, the attempts.
     assert.equal(letter.body, JSON.stringify(poison));
-    assert.equal(letter.attributes[ATTR.failureReason], undefined);
-    assert.equal(t.metrics.failures, queues.events.maxReceiveCount);
+    assert.equal(letter.attributes[ATTR.failureReason], 'handler_failed');
+    assert.match(letter.attributes[ATTR.failureDetail] ?? '', /ticketing system refused/);
+    assert.equal(letter.attributes[ATTR.attempts], String(max));
+    assert.equal(t.metrics.failures, max);
+    assert.deepEqual(t.metrics.deadLetters, ['handler_failed']);
   });
 });

@@ -369,7 +369,7 @@ describe('bodies through the API Gateway adapter', () => {
   it('reads header names whatever their case', async () => {
     // Prepare
     const ingest = ingestUnderTest(sqs);
-    const envelope = appEnvelope(sampleEvent());
+    const envelope = syncEnvelope();
     const request = signed('app', envelope, { headers: { 'x-front-challenge': 'chl_case' } });
     const apiEvent = toHttpApiEvent({ method: 'post', path: '/webhooks/front', headers: {}, body: request.body });
     apiEvent.headers = {
@@ -407,7 +407,7 @@ describe('authentic but unusable bodies', () => {
     assert.equal(attr(dlq[0], ATTR.bodyEncoding), 'utf8');
   });
 
-  it('keeps bytes that are not UTF-8 as base64 and flags the encoding', async () => {
+  it('keeps bytes that are not UTF-8, escaped, and flags the encoding', async () => {
     // Prepare
     const ingest = ingestUnderTest(sqs);
     const raw = Buffer.concat([Buffer.from([0xff, 0xfe, 0x00, 0x01, 0xc3]), Buffer.from(randomUUID())]);
@@ -417,13 +417,13 @@ describe('authentic but unusable bodies', () => {
     assert.equal(response.status, 202);
     const { dlq } = await queued();
     assert.equal(dlq.length, 1);
-    assert.equal(attr(dlq[0], ATTR.bodyEncoding), 'base64');
+    assert.equal(attr(dlq[0], ATTR.bodyEncoding), 'escaped');
     assert.equal(attr(dlq[0], ATTR.failureReason), 'invalid_json');
     assert.equal(attr(dlq[0], ATTR.scheme), 'app');
-    assert.ok(decodeBody(dlq[0]?.Body ?? '', 'base64').equals(raw));
+    assert.ok(decodeBody(dlq[0]?.Body ?? '', 'escaped').equals(raw));
   });
 
-  it('keeps an empty signed body, which SQS cannot hold as such, as zero bytes in base64', async () => {
+  it('keeps an empty signed body, which SQS cannot hold as such, as the escaped form of zero bytes', async () => {
     // Prepare
     const ingest = ingestUnderTest(sqs);
     // Act

@@ -1,5 +1,5 @@
 /**
- * `npm start` as a user runs it: scripts/local.ts in a child process with the BUILT ingest and process
+ * `npm start` as a user runs it: local/stack.ts in a child process with the BUILT ingest and process
  * bundles, their JSON log lines and EMF metrics on stdout, stopped by a signal, and started again on the
  * same ports. `npm run send` against it.
  */
@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { sampleEvent, signedHeaders } from '../lib/front/samples.ts';
-import { DEV_SECRETS } from '../scripts/local.ts';
+import { DEV_SECRETS } from '../local/stack.ts';
 import { waitFor } from './helpers/local.ts';
 
 interface Child {
@@ -44,7 +44,7 @@ function jsonLines(text: string): Array<Record<string, unknown>> {
 }
 
 async function startStack(env: Record<string, string>): Promise<Child> {
-  const child = run('scripts/local.ts', [], env);
+  const child = run('local/stack.ts', [], env);
   await waitFor('the local stack to listen', () => child.stderr().includes('Ctrl-C stops') || child.process.exitCode !== null, 30_000);
   assert.equal(child.process.exitCode, null, `the stack exited early:\n${child.stderr()}`);
   return child;

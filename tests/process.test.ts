@@ -1,38 +1,47 @@
 /**
- * The process handler (lib/process/handler.ts) on real SQS records: events queued by the real ingest logic
- * (or sent straight to the queue), received from fauxqs, turned into the records Lambda would pass.
+ * The process handler (lib/process/handler.ts) on real SQS records and a real state table: events queued by the real
+ * ingest logic (or sent straight to the queue), received from fauxqs (batches as Lambda gets them), turned into the
+ * records Lambda would pass; records kept in dynalite.
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { appEnvelope, randomId, sampleEvent } from '../lib/front/samples.ts';
 import { handlers } from '../lib/handlers/index.ts';
 import { defineHandlers, type HandlerRegistry } from '../lib/handlers/types.ts';
 import { createProcessHandler } from '../lib/process/handler.ts';
+import { DEFAULT_SETTINGS, type ProcessSettings } from '../lib/process/settings.ts';
 import { toSqsRecord } from '../lib/process/sqs-event.ts';
 import { ATTR } from '../lib/queue.ts';
-import queues from '../lib/queues.json' with { type: 'json' };
+import { createDynamoEventStore, createDynamoClient, type EventStore } from '../lib/store/events.ts';
 import { ingestUnderTest, signed } from './helpers/ingest.ts';
 import { recordingLogger, recordingMetrics, type LogRecord } from './helpers/local.ts';
 import { startTestSqs, type TestSqs } from './helpers/sqs.ts';
+import { startTestStore, type TestStore } from './helpers/store.ts';
 
 let sqs: TestSqs;
+let state: TestStore;
 let queueArn = '';
 before(async () => {
   sqs = await startTestSqs('process');
+  state = await startTestStore('process');
   const { Attributes } = await sqs.client.send(new GetQueueAttributesCommand({ QueueUrl: sqs.queueUrl, AttributeNames: ['QueueArn'] }));
   queueArn = Attributes?.QueueArn ?? '';
 });
-after(async () => { await sqs.stop(); });
-beforeEach(() => sqs.reset());
+after(async () => { await sqs.stop(); await state.stop(); });
+beforeEach(async () => { await sqs.reset(); await state.reset(); });
 
 const NOW = Date.parse('2026-11-26T12:00:00Z');
 
-function underTest(registry: HandlerRegistry = handlers, dlqUrl = sqs.dlqUrl) {
+function underTest(registry: HandlerRegistry = handlers, options: { dlqUrl?: string; store?: EventStore; settings?: Partial<ProcessSettings> } = {}) {
   const logs: LogRecord[] = [];
   const metrics = recordingMetrics();
-  const handler = createProcessHandler({ registry, sqs: sqs.client, dlqUrl, logger: recordingLogger(logs), metrics, now: () => NOW, sendDeadlineMs: 1000 });
+  const handler = createProcessHandler({
+    registry, sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: options.dlqUrl ?? sqs.dlqUrl, store: options.store ?? state.store,
+    logger: recordingLogger(logs), metrics, now: () => NOW, sendDeadlineMs: 1000,
+    settings: { ...DEFAULT_SETTINGS, ...options.settings },
+  });
   return { handler, logs, metrics };
 }
 
@@ -47,6 +56,8 @@ async function sendRaw(body: string, groupId: string, attributes: Record<string,
     MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
   }));
 }
+
+const messagesOf = (logs: LogRecord[], message: string) => logs.filter((l) => l.message === message);
 
 describe('process handler', () => {
   it('routes each queued event to its handler and writes one "front event processed" line with the documented fields', async () => {
@@ -67,7 +78,9 @@ describe('process handler', () => {
     assert.deepEqual(response, { batchItemFailures: [] });
     assert.equal(records.length, 3);
     const byId = new Map(logs.map((l) => [l.eventId, l]));
-    assert.deepEqual(byId.get(full.id), {
+    const line = byId.get(full.id);
+    assert.equal(typeof line?.durationMs, 'number');
+    assert.deepEqual({ ...line, durationMs: 0 }, {
       level: 'info',
       message: 'front event processed',
       eventId: full.id,
@@ -78,6 +91,9 @@ describe('process handler', () => {
       lagMs: 2000,
       scheme: 'rule',
       preview: false,
+      arrival: 'webhook',
+      attempt: 1,
+      durationMs: 0,
       sourceKind: 'inboxes',
       sourceIds: [(full.source?.data as Array<{ id: string }>)[0]?.id],
       targetKind: 'message',
@@ -90,14 +106,15 @@ describe('process handler', () => {
     assert.equal(byId.get(app.id)?.scheme, 'app');
     assert.equal(byId.get(app.id)?.appEventType, 'assignee_changed');
     assert.equal(byId.get(app.id)?.companyId, 'cmp_acme');
-    assert.equal(logs.filter((l) => l.message === 'front event processed').length, 3);
+    assert.equal(messagesOf(logs, 'front event processed').length, 3);
     assert.deepEqual([...metrics.processedByType].sort(), [['assign', 1], ['inbound', 1], ['tag', 1]]);
     assert.deepEqual(metrics.lags, [2000, 2000, 2000]);
     assert.equal(metrics.flushes, 1);
+    for (const event of [full, preview, app]) assert.equal((await state.store.get(event.id))?.processedAt, new Date(NOW).toISOString());
   });
 
-  it('fails a throwing event alone: its group is held back, other groups go on', async () => {
-    // Prepare: A1 (fails), A2 behind it in the same conversation, B1 in another.
+  it('fails a throwing event alone: the events behind it in its conversation wait, other conversations go on', async () => {
+    // Prepare: A1 (fails), A2 behind it in the same conversation, B1 in another: one batch, as Lambda gets it.
     const a = randomId('cnv');
     const b = randomId('cnv');
     const a1 = sampleEvent({ type: 'tag', conversationId: a });
@@ -105,48 +122,85 @@ describe('process handler', () => {
     const b1 = sampleEvent({ type: 'tag', conversationId: b });
     const ingest = ingestUnderTest(sqs);
     for (const event of [a1, a2, b1]) await ingest.send(signed('rule', event));
-    // fauxqs hands out one message per group at a time; Lambda may get several of a group in one batch.
-    const first = await receiveRecords();
-    for (const r of first) await sqs.client.send(new DeleteMessageCommand({ QueueUrl: sqs.queueUrl, ReceiptHandle: r.receiptHandle }));
-    const second = await receiveRecords();
-    const records = [...first, ...second].sort((x, y) => Number(x.attributes.SequenceNumber) - Number(y.attributes.SequenceNumber));
+    const records = await receiveRecords();
+    assert.equal(records.length, 3, 'one receive returns every message, several of one group');
     const registry = defineHandlers({ ...handlers, tag: (event) => { if (event.id === a1.id) throw new TypeError('downstream said no'); } });
-    const { handler, logs, metrics } = underTest(registry);
+    const { handler, logs, metrics } = underTest(registry, { settings: { retryDelaysSeconds: [7] } });
     const idOf = (eventId: string) => records.find((r) => JSON.parse(r.body).id === eventId)?.messageId;
     // Act
     const response = await handler({ Records: records });
     // Assess
-    assert.deepEqual(new Set(response.batchItemFailures.map((f) => f.itemIdentifier)), new Set([idOf(a1.id), idOf(a2.id)]));
-    assert.deepEqual(logs.filter((l) => l.message === 'front event processed').map((l) => l.eventId), [b1.id]);
-    const failed = logs.filter((l) => l.message === 'front event failed');
+    assert.deepEqual(response.batchItemFailures.map((f) => f.itemIdentifier), [idOf(a1.id), idOf(a2.id)]);
+    assert.deepEqual(messagesOf(logs, 'front event processed').map((l) => l.eventId), [b1.id]);
+    const failed = messagesOf(logs, 'front event failed');
     assert.equal(failed.length, 1, 'the held-back event is not a failure of its own');
-    assert.deepEqual(failed[0], {
+    assert.equal(typeof failed[0]?.durationMs, 'number');
+    assert.deepEqual({ ...failed[0], durationMs: 0 }, {
       level: 'error', message: 'front event failed', eventId: a1.id, eventType: 'tag', conversationId: a,
-      reason: 'TypeError: downstream said no', handler: 'tag', receiveCount: 1, willRetry: true,
+      reason: 'TypeError: downstream said no', handler: 'tag', attempt: 1, maxAttempts: DEFAULT_SETTINGS.maxHandlerAttempts,
+      durationMs: 0, willRetry: true, retryInSeconds: 7,
     });
     assert.equal(metrics.failures, 1);
+    assert.equal((await state.store.get(a1.id))?.attempts, 1);
+    assert.equal(await state.store.get(a2.id), undefined, 'nothing is recorded for an event whose handler did not run');
+    assert.deepEqual(await sqs.receiveAll(sqs.queueUrl, 0), [], 'the retried messages stay hidden until their retry is due');
   });
 
-  it('says willRetry false on the last delivery before the redrive policy moves the message', async () => {
-    // Prepare: a message delivered maxReceiveCount times.
+  it('runs a handler that failed again on the next delivery, and records it once it succeeds', async () => {
+    // Prepare: a handler that fails on its first run only.
     const event = sampleEvent({ type: 'tag' });
     await ingestUnderTest(sqs).send(signed('rule', event));
-    let records: SQSRecord[] = [];
-    for (let i = 0; i < queues.events.maxReceiveCount; i++) {
-      const { Messages = [] } = await sqs.client.send(new ReceiveMessageCommand({
-        QueueUrl: sqs.queueUrl, VisibilityTimeout: 0, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'],
-      }));
-      records = Messages.map((m) => toSqsRecord(m, queueArn, 'us-east-1'));
-    }
-    assert.equal(records[0]?.attributes.ApproximateReceiveCount, String(queues.events.maxReceiveCount));
-    const { handler, logs } = underTest(defineHandlers({ ...handlers, tag: () => { throw new Error('still down'); } }));
+    let runs = 0;
+    const attempts: number[] = [];
+    const { handler, logs } = underTest(defineHandlers({ ...handlers, tag: (_e, context) => { runs += 1; attempts.push(context.attempt); if (runs === 1) throw new Error('flaky'); } }), { settings: { retryDelaysSeconds: [0] } });
+    // Act
+    const first = await handler({ Records: await receiveRecords() });
+    // The retry is due at once (delay 0): the function made the message visible again.
+    const second = await handler({ Records: await receiveRecords() });
+    // Assess
+    assert.equal(first.batchItemFailures.length, 1);
+    assert.deepEqual(second, { batchItemFailures: [] });
+    assert.equal(runs, 2);
+    assert.deepEqual(attempts, [1, 2]);
+    assert.deepEqual(messagesOf(logs, 'front event processed').map((l) => [l.eventId, l.attempt]), [[event.id, 2]]);
+    const recorded = await state.store.get(event.id);
+    assert.equal(recorded?.processedAt, new Date(NOW).toISOString());
+    assert.equal(recorded?.attempts, 1);
+  });
+
+  it('skips, with one line, an event whose handler already succeeded', async () => {
+    // Prepare
+    const event = sampleEvent({ type: 'tag' });
+    await state.store.markProcessed(event.id, new Date('2026-11-20T08:00:00Z'));
+    await sendRaw(JSON.stringify(event), event.conversation?.id ?? 'g', { [ATTR.scheme]: 'rule', [ATTR.arrival]: 'redriven' });
+    let runs = 0;
+    const { handler, logs, metrics } = underTest(defineHandlers({ ...handlers, tag: () => { runs += 1; } }));
+    const records = await receiveRecords();
     // Act
     const response = await handler({ Records: records });
     // Assess
-    assert.equal(response.batchItemFailures.length, 1);
-    const failed = logs.find((l) => l.message === 'front event failed');
-    assert.equal(failed?.receiveCount, queues.events.maxReceiveCount);
-    assert.equal(failed?.willRetry, false);
+    assert.deepEqual(response, { batchItemFailures: [] });
+    assert.equal(runs, 0);
+    assert.deepEqual(logs, [{
+      level: 'info', message: 'front event skipped', eventId: event.id, eventType: 'tag', conversationId: event.conversation?.id,
+      firstProcessedAt: '2026-11-20T08:00:00.000Z', arrival: 'redriven', messageId: records[0]?.messageId,
+    }]);
+    assert.equal(metrics.skips, 1);
+  });
+
+  it('treats an expired record as absent, as DynamoDB TTL would once it deletes it', async () => {
+    // Prepare: processed 8 days ago, records kept 7.
+    const event = sampleEvent({ type: 'tag' });
+    await state.storeAt(() => NOW - 8 * 86_400_000).markProcessed(event.id, new Date(NOW - 8 * 86_400_000));
+    await sendRaw(JSON.stringify(event), randomId('cnv'), { [ATTR.scheme]: 'rule' });
+    let runs = 0;
+    const { handler } = underTest(defineHandlers({ ...handlers, tag: () => { runs += 1; } }), { store: state.storeAt(() => NOW) });
+    // Act
+    const response = await handler({ Records: await receiveRecords() });
+    // Assess
+    assert.deepEqual(response, { batchItemFailures: [] });
+    assert.equal(runs, 1);
+    assert.equal((await state.store.get(event.id))?.processedAt, new Date(NOW).toISOString());
   });
 
   it('moves messages that can never be processed to the DLQ with the reason, and acknowledges them', async () => {
@@ -166,17 +220,17 @@ describe('process handler', () => {
     const byBody = new Map(letters.map((m) => [m.Body, m.MessageAttributes ?? {}]));
     const html = byBody.get('<html>not json</html>');
     assert.equal(html?.[ATTR.failureReason]?.StringValue, 'invalid_json');
-    assert.match(html?.[ATTR.failureDetail]?.StringValue ?? '', /not JSON/);
+    assert.equal(html?.[ATTR.failureDetail]?.StringValue, 'the body is not JSON (an unexpected character)', 'no content quoted');
     assert.equal(html?.[ATTR.eventId]?.StringValue, 'evt_x', 'the original attributes are kept');
     assert.equal(html?.[ATTR.receivedAt]?.StringValue, '2026-11-26T11:00:00.000Z');
     assert.equal(byBody.get(JSON.stringify({ id: 42, kind: 'inbound' }))?.[ATTR.failureReason]?.StringValue, 'invalid_shape');
     assert.deepEqual(logs.map((l) => [l.level, l.message, l.reason]).sort(), [
-      ['warn', 'front event dead-lettered', 'binary_body'],
+      ['warn', 'front event dead-lettered', 'invalid_json'],
       ['warn', 'front event dead-lettered', 'invalid_json'],
       ['warn', 'front event dead-lettered', 'invalid_shape'],
     ]);
     for (const line of logs) assert.ok(records.some((r) => r.messageId === line.messageId));
-    assert.deepEqual(metrics.deadLetters.sort(), ['binary_body', 'invalid_json', 'invalid_shape']);
+    assert.deepEqual(metrics.deadLetters.sort(), ['invalid_json', 'invalid_json', 'invalid_shape']);
   });
 
   it('infers the scheme of a hand-queued message without the front-scheme attribute', async () => {
@@ -197,13 +251,30 @@ describe('process handler', () => {
   it('retries a malformed message when the DLQ cannot be reached, instead of losing it', async () => {
     // Prepare: a DLQ URL on a port nothing listens on.
     await sendRaw('nope', randomId('cnv'));
-    const { handler, logs } = underTest(handlers, 'http://127.0.0.1:9/000000000000/missing-dlq.fifo');
+    const { handler, logs } = underTest(handlers, { dlqUrl: 'http://127.0.0.1:9/000000000000/missing-dlq.fifo', settings: { deferSeconds: 3 } });
     const records = await receiveRecords();
     // Act
     const response = await handler({ Records: records });
     // Assess
     assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: records[0]?.messageId }]);
-    assert.equal(logs.length, 0);
+    assert.deepEqual(logs.map((l) => [l.message, l.reason, l.retryInSeconds]), [['front event deferred', 'dlq_unavailable', 3]]);
+  });
+
+  it('never runs a handler without the check: with the state table unreachable the record waits, no attempt counted', async () => {
+    // Prepare: a store on a port nothing listens on.
+    const event = sampleEvent({ type: 'tag' });
+    await ingestUnderTest(sqs).send(signed('rule', event));
+    let runs = 0;
+    const down = createDynamoEventStore({ client: createDynamoClient('http://127.0.0.1:9'), tableName: state.tableName });
+    const { handler, logs } = underTest(defineHandlers({ ...handlers, tag: () => { runs += 1; } }), { store: down, settings: { deferSeconds: 4 } });
+    const records = await receiveRecords();
+    // Act
+    const response = await handler({ Records: records });
+    // Assess
+    assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: records[0]?.messageId }]);
+    assert.equal(runs, 0);
+    assert.deepEqual(logs.map((l) => [l.level, l.message, l.eventId, l.reason, l.retryInSeconds]), [['error', 'front event deferred', event.id, 'store_unavailable', 4]]);
+    assert.equal(await state.store.get(event.id), undefined);
   });
 
   it('reports every record of a batch that fails entirely, rather than throwing', async () => {
@@ -216,5 +287,11 @@ describe('process handler', () => {
     const response = await handler({ Records: records });
     // Assess
     assert.deepEqual(new Set(response.batchItemFailures.map((f) => f.itemIdentifier)), new Set(records.map((r) => r.messageId)));
+  });
+
+  it('answers an event that is not an SQS batch with an empty response instead of throwing', async () => {
+    const { handler } = underTest();
+    assert.deepEqual(await handler({} as never), { batchItemFailures: [] });
+    assert.deepEqual(await handler({ Records: 'nope' } as never), { batchItemFailures: [] });
   });
 });

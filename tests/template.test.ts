@@ -12,6 +12,8 @@ import { promisify } from 'node:util';
 import { toHttpApiEvent } from '../lib/apigw.ts';
 import { signedHeaders } from '../lib/front/samples.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
+import table from '../lib/table.json' with { type: 'json' };
+import { processSettingsFromEnv } from '../lib/process/settings.ts';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -369,6 +371,23 @@ describe('queues', () => {
   });
 });
 
+describe('state table', () => {
+  const props = () => resource(dev.template, 'StateTable').Properties;
+
+  it('is the table of lib/table.json: one string key, billed per request, encrypted, items expired by TTL', () => {
+    assert.equal(props().TableName, `front-webhooks-dev-${table.name}`);
+    assert.equal(props().BillingMode, 'PAY_PER_REQUEST');
+    assert.deepEqual(props().KeySchema, [{ AttributeName: table.partitionKey, KeyType: 'HASH' }]);
+    assert.deepEqual(props().AttributeDefinitions, [{ AttributeName: table.partitionKey, AttributeType: 'S' }]);
+    assert.deepEqual(props().TimeToLiveSpecification, { AttributeName: table.ttlAttribute, Enabled: true });
+    assert.deepEqual(props().SSESpecification, { SSEEnabled: true });
+  });
+
+  it('is above what held-back messages can reach: SQS dead-letters only after 10 times the handler attempts', () => {
+    assert.ok(queues.events.maxReceiveCount >= 10 * queues.processing.maxHandlerAttempts);
+  });
+});
+
 describe('process trigger', () => {
   it('feeds process from the main queue in batches of 10 with partial batch responses and a concurrency cap', () => {
     const mappings = ofType(dev.template, 'AWS::Lambda::EventSourceMapping');
@@ -435,10 +454,11 @@ describe('IAM: least privilege', () => {
     );
   });
 
-  it('lets process only write its logs, consume its queue and send to the DLQ', () => {
+  it('lets process only write its logs, consume its queue, send to the DLQ and read and write its state table items', () => {
     const [, role] = roleOf(dev.template, 'process');
     const logs = new Set([JSON.stringify(arn('ProcessLogGroup'))]);
     const queue = new Set([JSON.stringify(arn('EventsQueue'))]);
+    const table = new Set([JSON.stringify(arn('StateTable'))]);
     assert.deepEqual(
       grants(role),
       new Map([
@@ -449,6 +469,8 @@ describe('IAM: least privilege', () => {
         ['sqs:ChangeMessageVisibility', queue],
         ['sqs:GetQueueAttributes', queue],
         ['sqs:SendMessage', new Set([JSON.stringify(arn('EventsDeadLetterQueue'))])],
+        ['dynamodb:GetItem', table],
+        ['dynamodb:UpdateItem', table],
       ]),
     );
   });
@@ -481,10 +503,17 @@ describe('environment and secrets', () => {
     assert.ok(!dev.allText.includes(SECRET_CANARY) && !prod.allText.includes(SECRET_CANARY));
   });
 
-  it('gives process its queues, service name and metrics namespace', () => {
+  it('gives process its queues, state table, retry settings, service name and metrics namespace', () => {
     const e = env(prod.template, 'process');
     assert.deepEqual(e.QUEUE_URL, ref('EventsQueue'));
     assert.deepEqual(e.DLQ_URL, ref('EventsDeadLetterQueue'));
+    assert.deepEqual(e.STATE_TABLE, ref('StateTable'));
+    assert.equal(e.RECORD_DAYS, String(table.recordDays));
+    assert.equal(e.MAX_HANDLER_ATTEMPTS, String(queues.processing.maxHandlerAttempts));
+    assert.equal(e.MAX_RECEIVE_COUNT, String(queues.events.maxReceiveCount));
+    assert.equal(e.HANDLER_TIMEOUT_SECONDS, String(queues.processing.handlerTimeoutSeconds));
+    // The function itself refuses settings SQS's receive limit cannot honour (lib/process/settings.ts).
+    assert.doesNotThrow(() => processSettingsFromEnv(Object.fromEntries(Object.entries(e).filter(([, v]) => typeof v === 'string')) as NodeJS.ProcessEnv));
     assert.equal(e.POWERTOOLS_METRICS_NAMESPACE, 'FrontWebhooks');
     assert.equal(e.POWERTOOLS_SERVICE_NAME, 'front-webhooks-prod-process');
   });

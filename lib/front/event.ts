@@ -79,9 +79,14 @@ export function isPreview(event: FrontEventBody): boolean {
   return event.source?.data === undefined && event.target?.data === undefined;
 }
 
-/** The Front event carried by a validated body: the body itself (rule) or the envelope's payload (app). */
+/** The app envelope `type` of Front saving the webhook settings: a handshake, never an event, whatever it carries. */
+export const SYNC = 'sync';
+
+/** The Front event carried by a validated body: the body itself (rule) or the envelope's payload (app, except a sync). */
 export function eventOf(scheme: Scheme, body: FrontEventBody | AppEnvelopeBody): FrontEventBody | undefined {
-  return scheme === 'rule' ? (body as FrontEventBody) : (body as AppEnvelopeBody).payload;
+  if (scheme === 'rule') return body as FrontEventBody;
+  const envelope = body as AppEnvelopeBody;
+  return envelope.type === SYNC ? undefined : envelope.payload;
 }
 
 export function normalizeEvent(scheme: Scheme, body: FrontEventBody | AppEnvelopeBody): FrontEvent {

@@ -8,6 +8,16 @@
  * of an Event as required and adds event types and fields over time.
  */
 
+/**
+ * Ids are opaque to the pipeline: any text SQS and DynamoDB can carry (no control characters, no lone surrogates), up to 256
+ * characters (Front's are like `evt_55c8c149`). An id SQS refuses as a FIFO group or deduplication id is mapped
+ * to its hash (lib/queue.ts fifoId), so an unexpected id format never loses an event.
+ */
+const opaqueId = { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f\\u007f\\ud800-\\udfff\\ufffe\\uffff]+$' } as const;
+
+/** The latest instant a Date can hold is far beyond; 9999-12-31T23:59:59Z keeps `emitted_at` printable as ISO 8601. */
+export const MAX_EMITTED_AT_SECONDS = 253_402_300_799;
+
 const resourceRef = {
   type: 'object',
   required: ['_meta'],
@@ -30,9 +40,10 @@ export const frontEventSchema = {
   type: 'object',
   required: ['id', 'type'],
   properties: {
-    id: { type: 'string', pattern: '^evt_[A-Za-z0-9_-]{1,120}$' },
+    id: opaqueId,
     type: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,79}$' },
-    emitted_at: { type: 'number', minimum: 0 },
+    // Unix seconds; bounded so every value the schema accepts is a valid date (lag and log lines depend on it).
+    emitted_at: { type: 'number', minimum: 0, maximum: MAX_EMITTED_AT_SECONDS },
     _links: { type: 'object' },
     source: resourceRef,
     target: resourceRef,
@@ -40,7 +51,7 @@ export const frontEventSchema = {
       type: 'object',
       required: ['id'],
       properties: {
-        id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' },
+        id: opaqueId,
         _links: { type: 'object' },
       },
     },
@@ -60,6 +71,7 @@ export const appEnvelopeSchema = {
       properties: { id: { type: 'string', minLength: 1 } },
     },
   },
+  // A sync is Front saving the webhook settings: whatever else it carries is ignored, never queued.
   if: { properties: { type: { const: 'sync' } } },
   then: {},
   else: {

@@ -1,5 +1,6 @@
 import type { FrontEvent } from '../front/event.ts';
 import type { KnownFrontEventType } from '../front/event-types.ts';
+import type { Arrival } from '../queue.ts';
 
 /** A structured logger as handlers use it (Powertools Logger satisfies it). */
 export interface EventLogger {
@@ -15,8 +16,14 @@ export interface HandlerContext {
   logger: EventLogger;
   /** The SQS message id (changes when a message is redriven; the event id does not). */
   messageId: string;
-  /** How many times SQS has delivered this message, this delivery included. */
+  /** How many times SQS has delivered this message, this delivery included (held-back deliveries count too). */
   receiveCount: number;
+  /** This run of the handler for this event: 1, then 2 after one failure, … up to the configured maximum. */
+  attempt: number;
+  /** How the event reached the queue: `webhook`, `recovered` (from Front's Events API) or `redriven` (from the DLQ). */
+  arrival: Arrival;
+  /** Aborted when the handler's time is up (its attempt has then failed): pass it to fetch and SDK calls. */
+  signal: AbortSignal;
 }
 
 /** A Front event whose `type` is known statically: what a handler registered for that type receives. */
@@ -24,8 +31,9 @@ export type FrontEventOf<T extends string> = FrontEvent & { type: T };
 
 /**
  * Handles one event. Resolve to acknowledge it; throw to have it retried (the events behind it in the same
- * conversation wait), and after the queue's receive limit dead-lettered. Handlers must be idempotent:
- * SQS delivers at least once.
+ * conversation wait), and after the configured number of failed attempts dead-lettered. Once it has resolved for
+ * an event, it never runs for that event again (the state table records it); what it did before throwing is the
+ * handler's to make safe to repeat.
  */
 export type FrontEventHandler<T extends string = string> = (event: FrontEventOf<T>, context: HandlerContext) => Promise<void> | void;
 

@@ -1,40 +1,62 @@
-import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { FrontEvent } from '../front/event.ts';
 import { resolveHandler, type EventLogger, type HandlerRegistry } from '../handlers/types.ts';
 import { ATTR, failureAttributes, sendToQueue, type QueuedMessage } from '../queue.ts';
-import queues from '../queues.json' with { type: 'json' };
-import { decodeRecord, lagMs, type PermanentReason } from './record.ts';
+import { StoreUnavailableError, type EventStore } from '../store/events.ts';
+import { runFifoBatch, type RecordOutcome, type Unfinished } from './fifo-batch.ts';
 import type { ProcessMetrics } from './metrics.ts';
+import { decodeRecord, lagMs } from './record.ts';
+import { DEFAULT_SETTINGS, retryDelay, type ProcessSettings } from './settings.ts';
 
 export interface ProcessDeps {
   registry: HandlerRegistry;
-  /** Client for the DLQ, where permanently unusable messages are moved. */
+  /** Client for the queue (visibility of retried messages) and the DLQ. */
   sqs: SQSClient;
+  queueUrl: string;
   dlqUrl: string;
+  /** The durable record per event: what makes each handler succeed at most once. */
+  store: EventStore;
   logger: EventLogger;
   metrics: ProcessMetrics;
-  /** The queue's receive limit (lib/queues.json); only used to log whether a failure will be retried. */
-  maxReceiveCount?: number;
-  /** Upper bound for the one DLQ send of a malformed message. */
+  settings?: ProcessSettings;
+  /** Upper bound for one DLQ send. */
   sendDeadlineMs?: number;
   now?: () => number;
 }
 
-export type ProcessHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
+export type ProcessHandler = (event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse>;
 
-/** The one line per processed event an operator queries in CloudWatch; keep its fields stable (README). */
-export function processedFields(event: FrontEvent, extra: { receivedAt?: string; lagMs?: number; handler: string }): Record<string, unknown> {
+/** Why the process function dead-letters a message itself. */
+export type DeadLetterReason = 'invalid_json' | 'invalid_shape' | 'not_an_event' | 'handler_failed';
+
+/** Lambda's own limit when no context is given (tests): the configured process timeout is never longer. */
+const NO_CONTEXT_BUDGET_MS = 30_000;
+
+export class HandlerTimeoutError extends Error {
+  override readonly name = 'HandlerTimeoutError';
+}
+
+function isoOrUndefined(seconds: number | undefined): string | undefined {
+  if (seconds === undefined) return undefined;
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+/** The one line per processed event an operator queries in CloudWatch; keep its fields stable (docs/operations.md). */
+export function processedFields(event: FrontEvent, extra: { receivedAt?: string; lagMs?: number; handler: string; arrival: string; attempt: number; durationMs: number }): Record<string, unknown> {
   return {
     eventId: event.id,
     eventType: event.type,
     conversationId: event.conversationId,
-    emittedAt: event.emittedAt === undefined ? undefined : new Date(event.emittedAt * 1000).toISOString(),
+    emittedAt: isoOrUndefined(event.emittedAt),
     receivedAt: extra.receivedAt,
     lagMs: extra.lagMs,
     scheme: event.scheme,
     preview: event.preview,
+    arrival: extra.arrival,
+    attempt: extra.attempt,
+    durationMs: extra.durationMs,
     sourceKind: event.source?.kind,
     sourceIds: event.source?.ids,
     targetKind: event.target?.kind,
@@ -58,92 +80,230 @@ function describeError(error: unknown): string {
   return text.slice(0, 1024);
 }
 
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
 /**
- * The process function's SQS handler (batches from a FIFO queue, ReportBatchItemFailures):
- * - each message is decoded into a normalized FrontEvent and routed to the registry's handler for its type;
- * - a message that can never succeed (not JSON, not a Front event, binary) is moved to the DLQ with
- *   failure-reason/failure-detail and acknowledged, so it never blocks its conversation;
- * - a handler that throws fails that message alone: it is reported in batchItemFailures and retried, the
- *   messages behind it in the same message group (conversation) are held back with it, other groups go on
- *   (Powertools SqsFifoPartialProcessorAsync, skipGroupOnError). After maxReceiveCount, SQS's redrive
- *   policy moves it to the DLQ.
+ * The process function's SQS handler (batches from the FIFO queue, ReportBatchItemFailures). Each record:
+ * 1. is decoded; a message that can never succeed (not JSON, not a Front event) is dead-lettered with its reason;
+ * 2. is checked against the state table: an event whose handler already succeeded is skipped ("front event skipped");
+ * 3. runs its handler, with a deadline (the handler timeout, within Lambda's remaining time);
+ * 4. on success is marked processed and logged ("front event processed"); on failure its attempt is counted:
+ *    retried after a delay that grows with the attempts, and after maxHandlerAttempts failures of its own handler
+ *    dead-lettered by the function ("handler_failed"), so the events behind it in its conversation go on.
+ * Conversations run concurrently, each in order (fifo-batch.ts). A record that cannot be tried (state table or DLQ
+ * unreachable) is retried later without counting an attempt. Records not done are reported in batchItemFailures,
+ * and their visibility set so they come back when their retry is due, not after the queue's visibility timeout.
+ * Nothing here throws: every outcome is in the batch response.
  */
 export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
   const now = deps.now ?? Date.now;
-  const maxReceiveCount = deps.maxReceiveCount ?? queues.events.maxReceiveCount;
-  const sendDeadlineMs = deps.sendDeadlineMs ?? 5000;
+  const settings = deps.settings ?? DEFAULT_SETTINGS;
+  const sendDeadlineMs = deps.sendDeadlineMs ?? 3000;
+  const { logger, metrics, store } = deps;
+  const defer = { kind: 'retry', delaySeconds: settings.deferSeconds } as const satisfies RecordOutcome;
 
-  async function deadLetter(record: SQSRecord, reason: PermanentReason, detail: string): Promise<void> {
+  /** Moves a message to the DLQ with the reason; if the DLQ cannot be reached the record is retried later. */
+  async function deadLetter(record: SQSRecord, reason: DeadLetterReason, detail: string, extra: Record<string, string> = {}): Promise<RecordOutcome> {
     const attributes: Record<string, string> = {};
     for (const [name, value] of Object.entries(record.messageAttributes ?? {})) {
       if (value.stringValue !== undefined) attributes[name] = value.stringValue;
     }
-    Object.assign(attributes, failureAttributes(reason, detail));
+    Object.assign(attributes, failureAttributes(reason, detail), extra);
+    const sequence = record.attributes?.SequenceNumber;
+    if (sequence) attributes[ATTR.sequence] = sequence;
     const message: QueuedMessage = {
       body: record.body,
-      // Its own group, so every dead letter stays visible to `npm run dlq -- list` (a FIFO group shows only
-      // its first messages until they are deleted; malformed messages have no order to keep).
+      // Its own group, so every dead letter stays visible to `npm run dlq -- list` (a FIFO group shows only its
+      // first messages until they are deleted); `queue-sequence` keeps a conversation's order for a redrive.
       groupId: `${reason}-${record.messageId}`,
-      // The message id is stable across redeliveries of this message, so a retry after a crash between
-      // this send and the delete adds nothing; a message redriven back later gets a new id and is kept again.
+      // Stable across redeliveries of this message: a retry after a crash between this send and the delete adds
+      // nothing; a message redriven back later gets a new message id and is kept again.
       deduplicationId: `${reason}-${record.messageId}`,
       attributes,
     };
-    // If this send fails the record fails and is retried; after maxReceiveCount SQS dead-letters it anyway.
-    await sendToQueue(deps.sqs, deps.dlqUrl, message, sendDeadlineMs);
-    deps.metrics.deadLettered(reason);
-    deps.logger.warn('front event dead-lettered', {
-      messageId: record.messageId,
-      reason,
-      detail: detail.slice(0, 1024),
-      eventId: attributes[ATTR.eventId],
-      eventType: attributes[ATTR.eventType],
+    try {
+      await sendToQueue(deps.sqs, deps.dlqUrl, message, sendDeadlineMs);
+    } catch (error) {
+      logger.error('front event deferred', { messageId: record.messageId, eventId: attributes[ATTR.eventId], reason: 'dlq_unavailable', detail: describeError(error), retryInSeconds: defer.delaySeconds });
+      return defer;
+    }
+    safely(() => {
+      metrics.deadLettered(reason);
+      logger.warn('front event dead-lettered', {
+        messageId: record.messageId,
+        reason,
+        detail: detail.slice(0, 1024),
+        eventId: attributes[ATTR.eventId],
+        eventType: attributes[ATTR.eventType],
+        ...(extra[ATTR.attempts] && { attempts: Number(extra[ATTR.attempts]) }),
+      });
     });
+    return { kind: 'done' };
   }
 
-  async function processRecord(record: SQSRecord): Promise<void> {
-    const decoded = decodeRecord(record);
-    if (!decoded.ok) {
-      await deadLetter(record, decoded.reason, decoded.detail);
-      return;
-    }
-    const { event, receiveCount } = decoded;
-    const { name, handle } = resolveHandler(deps.registry, event.type);
-    const keys = { eventId: event.id, eventType: event.type, conversationId: event.conversationId };
+  /** Logging and metrics can never fail a record: a handler that succeeded stays succeeded. */
+  function safely(write: () => void, fallback?: () => void): void {
     try {
-      await handle(event, { logger: withFields(deps.logger, keys), messageId: record.messageId, receiveCount });
+      write();
     } catch (error) {
-      deps.metrics.failed(event.type);
-      deps.logger.error('front event failed', {
-        ...keys,
-        reason: describeError(error),
-        handler: name,
-        receiveCount,
-        willRetry: receiveCount < maxReceiveCount,
-      });
-      throw error;
+      try {
+        fallback?.();
+        logger.error('front event logging failed', { reason: describeError(error) });
+      } catch {
+        // Nothing left to report with.
+      }
     }
-    const lag = lagMs(event, now());
-    deps.metrics.processed(event.type, lag);
-    deps.logger.info('front event processed', processedFields(event, {
-      ...(decoded.receivedAt && { receivedAt: decoded.receivedAt }),
-      ...(lag !== undefined && { lagMs: lag }),
-      handler: name,
-    }));
+  }
+
+  /** Runs the handler against its deadline; the handler is told through its AbortSignal when it is out of time. */
+  async function runHandler(run: (signal: AbortSignal) => Promise<void> | void, started: number, deadline: number): Promise<{ ok: true } | { ok: false; error: unknown; timedOut: boolean }> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const running = Promise.resolve().then(() => run(controller.signal));
+    // A handler that settles after its deadline must not become an unhandled rejection (it would fail the invocation).
+    running.catch(() => {});
+    const expired = new Promise<'expired'>((resolve) => { timer = setTimeout(() => resolve('expired'), Math.max(0, deadline - now())); });
+    try {
+      const result = await Promise.race([running.then(() => 'ok' as const), expired]);
+      if (result === 'ok') return { ok: true };
+      const error = new HandlerTimeoutError(`the handler did not finish within ${Math.round(deadline - started)} ms`);
+      controller.abort(error);
+      return { ok: false, error, timedOut: true };
+    } catch (error) {
+      return { ok: false, error, timedOut: false };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function processRecord(record: SQSRecord, batch: { start: number; deadline: number }): Promise<RecordOutcome> {
+    const decoded = decodeRecord(record);
+    if (!decoded.ok) return deadLetter(record, decoded.reason, decoded.detail);
+    const { event, arrival } = decoded;
+    const keys = { eventId: event.id, eventType: event.type, conversationId: event.conversationId };
+
+    let state: Awaited<ReturnType<EventStore['get']>>;
+    try {
+      state = await store.get(event.id);
+    } catch (error) {
+      // Never processed without the check: the record waits until the table answers.
+      logger.error('front event deferred', { ...keys, reason: 'store_unavailable', detail: describeError(error), retryInSeconds: defer.delaySeconds });
+      return defer;
+    }
+    if (state?.processedAt) {
+      safely(() => {
+        metrics.skipped();
+        logger.info('front event skipped', { ...keys, firstProcessedAt: state.processedAt, arrival, messageId: record.messageId });
+      });
+      return { kind: 'done' };
+    }
+
+    const attempt = (state?.attempts ?? 0) + 1;
+    const { name, handle } = resolveHandler(deps.registry, event.type);
+    const started = now();
+    const deadline = Math.min(started + settings.handlerTimeoutMs, batch.deadline);
+    const result = await runHandler((signal) => handle(event, {
+      logger: withFields(logger, keys),
+      messageId: record.messageId,
+      receiveCount: decoded.receiveCount,
+      attempt,
+      arrival,
+      signal,
+    }), started, deadline);
+    const durationMs = round(now() - started);
+
+    if (result.ok) {
+      let earlier: string | undefined;
+      try {
+        ({ earlier } = await store.markProcessed(event.id, new Date(now())));
+      } catch (error) {
+        // The handler succeeded: retrying would run it again. Acknowledge, and say the record is missing.
+        logger.error('front event not recorded', { ...keys, reason: 'store_unavailable', detail: describeError(error) });
+      }
+      if (earlier) logger.warn('front event processed twice', { ...keys, firstProcessedAt: earlier });
+      safely(() => {
+        const lag = lagMs(event, now());
+        metrics.processed(event.type, lag);
+        logger.info('front event processed', processedFields(event, {
+          ...(decoded.receivedAt && { receivedAt: decoded.receivedAt }),
+          ...(lag !== undefined && { lagMs: lag }),
+          handler: name,
+          arrival,
+          attempt,
+          durationMs,
+        }));
+      }, () => logger.info('front event processed', { ...keys, handler: name }));
+      return { kind: 'done' };
+    }
+
+    // A handler cut short by the batch's deadline before it had a fair share of the invocation is not at fault.
+    const budget = batch.deadline - batch.start;
+    if (result.timedOut && durationMs < Math.min(settings.handlerTimeoutMs, budget / 2)) {
+      logger.warn('front event deferred', { ...keys, reason: 'out_of_time', durationMs, retryInSeconds: 0 });
+      return { kind: 'retry', delaySeconds: 0 };
+    }
+
+    const reason = describeError(result.error);
+    let attempts: number;
+    try {
+      attempts = await store.recordFailure(event.id, new Date(now()));
+    } catch (error) {
+      // Without the count the attempt cannot be weighed: retry it later; SQS's receive limit remains the safety net.
+      logger.error('front event failed', { ...keys, reason, handler: name, attempt, durationMs, willRetry: true, retryInSeconds: defer.delaySeconds, countNotRecorded: describeError(error) });
+      metrics.failed(event.type);
+      return defer;
+    }
+    const willRetry = attempts < settings.maxHandlerAttempts;
+    const delaySeconds = retryDelay(settings, attempts);
+    safely(() => {
+      metrics.failed(event.type);
+      logger.error('front event failed', {
+        ...keys,
+        reason,
+        handler: name,
+        attempt: attempts,
+        maxAttempts: settings.maxHandlerAttempts,
+        durationMs,
+        willRetry,
+        ...(willRetry && { retryInSeconds: delaySeconds }),
+      });
+    });
+    if (willRetry) return { kind: 'retry', delaySeconds };
+    return deadLetter(record, 'handler_failed', reason, { [ATTR.attempts]: String(attempts) });
+  }
+
+  /** Makes each unfinished message visible again when its retry is due (SQS: whole seconds, up to 10 per call). */
+  async function scheduleRetries(unfinished: readonly Unfinished[]): Promise<void> {
+    for (let i = 0; i < unfinished.length; i += 10) {
+      const chunk = unfinished.slice(i, i + 10);
+      try {
+        const { Failed = [] } = await deps.sqs.send(new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: deps.queueUrl,
+          Entries: chunk.map((u, n) => ({ Id: String(n), ReceiptHandle: u.record.receiptHandle, VisibilityTimeout: Math.round(u.delaySeconds) })),
+        }), { abortSignal: AbortSignal.timeout(sendDeadlineMs) });
+        if (Failed.length > 0) logger.warn('retry schedule not set', { messages: Failed.length, detail: Failed[0]?.Message });
+      } catch (error) {
+        // The messages then come back after the queue's visibility timeout instead: later, never lost.
+        logger.warn('retry schedule not set', { messages: chunk.length, detail: describeError(error) });
+      }
+    }
   }
 
   return async (event, context) => {
-    // One processor per invocation: its state is per batch, and the local stack may run batches concurrently.
-    const processor = new SqsFifoPartialProcessorAsync();
+    const start = now();
+    const remaining = context?.getRemainingTimeInMillis() ?? NO_CONTEXT_BUDGET_MS;
+    const batch = { start, deadline: start + Math.max(0, remaining - settings.deadlineMarginMs) };
     try {
-      return await processPartialResponse(event, processRecord, processor, {
-        skipGroupOnError: true,
-        // A batch where every message failed is reported like any other, not thrown.
-        throwOnFullBatchFailure: false,
-        ...(context && { context }),
+      const records = Array.isArray(event?.Records) ? event.Records : [];
+      const unfinished = await runFifoBatch(records, (record) => processRecord(record, batch), {
+        concurrency: settings.groupConcurrency,
+        deadline: batch.deadline,
+        now,
       });
+      await scheduleRetries(unfinished);
+      return { batchItemFailures: unfinished.map((u) => ({ itemIdentifier: u.record.messageId })) };
     } finally {
-      deps.metrics.flush();
+      safely(() => metrics.flush());
     }
   };
 }

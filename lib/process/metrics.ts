@@ -5,6 +5,8 @@ export interface ProcessMetrics {
   processed(eventType: string, lagMs: number | undefined): void;
   failed(eventType: string | undefined): void;
   deadLettered(reason: string): void;
+  /** An event delivered again after its handler had succeeded. */
+  skipped(): void;
   flush(): void;
 }
 
@@ -12,6 +14,7 @@ export const METRIC = {
   processed: 'EventsProcessed',
   failed: 'EventsFailed',
   deadLettered: 'EventsDeadLettered',
+  skipped: 'EventsSkipped',
   lag: 'EventLag',
 } as const;
 
@@ -37,6 +40,10 @@ export function emfMetrics(metrics: Metrics): ProcessMetrics {
     deadLettered() {
       recorded = true;
       metrics.addMetric(METRIC.deadLettered, MetricUnit.Count, 1);
+    },
+    skipped() {
+      recorded = true;
+      metrics.addMetric(METRIC.skipped, MetricUnit.Count, 1);
     },
     flush() {
       if (recorded) metrics.publishStoredMetrics();

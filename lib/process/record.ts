@@ -1,17 +1,18 @@
 import type { SQSRecord } from 'aws-lambda';
 import { normalizeEvent, type FrontEvent } from '../front/event.ts';
 import { validateBody } from '../front/validate.ts';
-import { ATTR } from '../queue.ts';
+import { parseJson } from '../json.ts';
+import { ARRIVALS, ATTR, bodyText, type Arrival } from '../queue.ts';
 import type { Scheme } from '../signature.ts';
 
 /** Why a queue message can never be processed, whatever the handler: it goes straight to the DLQ. */
-export type PermanentReason = 'binary_body' | 'invalid_json' | 'invalid_shape' | 'not_an_event';
+export type PermanentReason = 'invalid_json' | 'invalid_shape' | 'not_an_event';
 
 export type DecodedRecord =
-  | { ok: true; event: FrontEvent; receivedAt?: string; receiveCount: number }
+  | { ok: true; event: FrontEvent; receivedAt?: string; receiveCount: number; arrival: Arrival }
   | { ok: false; reason: PermanentReason; detail: string; receiveCount: number };
 
-function attribute(record: SQSRecord, name: string): string | undefined {
+export function attributeOf(record: SQSRecord, name: string): string | undefined {
   return record.messageAttributes?.[name]?.stringValue;
 }
 
@@ -20,29 +21,30 @@ export function receiveCountOf(record: SQSRecord): number {
   return Number.isInteger(count) && count > 0 ? count : 1;
 }
 
+/** How the message reached the queue: a webhook unless the reconciliation or a redrive says otherwise. */
+export function arrivalOf(record: SQSRecord): Arrival {
+  const declared = attributeOf(record, ATTR.arrival);
+  return ARRIVALS.find((a) => a === declared) ?? 'webhook';
+}
+
 /**
- * A queue message as the handlers see it: the raw Front body parsed, validated against the scheme's
- * schema (the front-scheme attribute, or inferred for a message queued by hand), and normalized.
- * Nothing here throws: every message either decodes or is a permanent failure with a reason.
+ * A queue message as the handlers see it: the body decoded exactly as ingest encoded it (body-encoding), parsed,
+ * validated against the scheme's schema (the front-scheme attribute, or inferred for a message queued by hand),
+ * and normalized. Nothing here throws, and no detail quotes the body: every message either decodes or is a
+ * permanent failure with a reason.
  */
 export function decodeRecord(record: SQSRecord): DecodedRecord {
   const receiveCount = receiveCountOf(record);
   const fail = (reason: PermanentReason, detail: string): DecodedRecord => ({ ok: false, reason, detail, receiveCount });
 
-  // Ingest base64-encodes only bodies that are not valid UTF-8 text, which no Front event is.
-  if (attribute(record, ATTR.bodyEncoding) === 'base64') return fail('binary_body', 'the body is binary (body-encoding base64), not a Front event');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(record.body);
-  } catch (error) {
-    return fail('invalid_json', `the body is not JSON (${error instanceof Error ? error.message : String(error)})`);
-  }
+  const parsed = parseJson(bodyText(record.body, attributeOf(record, ATTR.bodyEncoding)));
+  if (!parsed.ok) return fail('invalid_json', parsed.detail);
 
-  const declared = attribute(record, ATTR.scheme);
+  const declared = attributeOf(record, ATTR.scheme);
   const candidates: Scheme[] = declared === 'rule' || declared === 'app' ? [declared] : ['rule', 'app'];
   let firstError = '';
   for (const scheme of candidates) {
-    const validated = validateBody(scheme, parsed);
+    const validated = validateBody(scheme, parsed.value);
     if (!validated.ok) {
       firstError ||= validated.error;
       continue;
@@ -53,13 +55,14 @@ export function decodeRecord(record: SQSRecord): DecodedRecord {
     } catch (error) {
       return fail('not_an_event', error instanceof Error ? error.message : String(error));
     }
-    const receivedAt = attribute(record, ATTR.receivedAt);
-    return { ok: true, event, ...(receivedAt && { receivedAt }), receiveCount };
+    const receivedAt = attributeOf(record, ATTR.receivedAt);
+    return { ok: true, event, ...(receivedAt && { receivedAt }), receiveCount, arrival: arrivalOf(record) };
   }
   return fail('invalid_shape', `the body is ${firstError}`);
 }
 
-/** Milliseconds from Front's `emitted_at` (Unix seconds) to `nowMs`; undefined without `emitted_at`. */
+/** Milliseconds from Front's `emitted_at` (Unix seconds) to `nowMs`; undefined without a usable `emitted_at`. */
 export function lagMs(event: FrontEvent, nowMs: number): number | undefined {
-  return event.emittedAt === undefined ? undefined : Math.max(0, Math.round(nowMs - event.emittedAt * 1000));
+  if (event.emittedAt === undefined || !Number.isFinite(event.emittedAt)) return undefined;
+  return Math.max(0, Math.round(nowMs - event.emittedAt * 1000));
 }

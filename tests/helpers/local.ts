@@ -3,9 +3,11 @@ import { signedHeaders } from '../../lib/front/samples.ts';
 import { handlers as defaultRegistry } from '../../lib/handlers/index.ts';
 import type { EventLogger, HandlerRegistry } from '../../lib/handlers/types.ts';
 import { createProcessHandler } from '../../lib/process/handler.ts';
+import { DEFAULT_SETTINGS, type ProcessSettings } from '../../lib/process/settings.ts';
+import { createDynamoClient, createDynamoEventStore } from '../../lib/store/events.ts';
 import type { ProcessMetrics } from '../../lib/process/metrics.ts';
 import type { Scheme } from '../../lib/signature.ts';
-import { startLocalStack, type LocalStack } from '../../scripts/local.ts';
+import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { APP_SECRET, RULE_SECRET } from './ingest.ts';
 
 /** One log line as the process function wrote it: level, message and fields. */
@@ -28,6 +30,7 @@ export interface RecordedMetrics extends ProcessMetrics {
   lags: number[];
   failures: number;
   deadLetters: string[];
+  skips: number;
   flushes: number;
 }
 
@@ -37,6 +40,7 @@ export function recordingMetrics(): RecordedMetrics {
     lags: [],
     failures: 0,
     deadLetters: [],
+    skips: 0,
     flushes: 0,
     processed(type, lag) {
       recorded.processedByType.set(type, (recorded.processedByType.get(type) ?? 0) + 1);
@@ -44,6 +48,7 @@ export function recordingMetrics(): RecordedMetrics {
     },
     failed() { recorded.failures += 1; },
     deadLettered(reason) { recorded.deadLetters.push(reason); },
+    skipped() { recorded.skips += 1; },
     flush() { recorded.flushes += 1; },
   };
   return recorded;
@@ -79,22 +84,26 @@ export interface TestStack {
  * The local stack on ephemeral ports with the built ingest function and, as process function, the real
  * process logic (createProcessHandler) with `registry`, recording its log lines and metrics.
  */
-export async function startTestStack(options: { registry?: HandlerRegistry; visibilityTimeoutSeconds?: number; pollers?: number } = {}): Promise<TestStack> {
+export async function startTestStack(options: { registry?: HandlerRegistry; visibilityTimeoutSeconds?: number; pollers?: number; settings?: Partial<ProcessSettings> } = {}): Promise<TestStack> {
   const logs: LogRecord[] = [];
   const metrics = recordingMetrics();
   const stack = await startLocalStack({
     port: 0,
     sqsPort: 0,
+    dynamoPort: 0,
     quiet: true,
     secrets: { rule: RULE_SECRET, app: APP_SECRET },
     ...(options.visibilityTimeoutSeconds !== undefined && { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
     ...(options.pollers !== undefined && { pollers: options.pollers }),
-    processHandler: ({ sqsEndpoint, dlqUrl }) => createProcessHandler({
+    processHandler: ({ sqsEndpoint, queueUrl, dlqUrl, dynamoEndpoint, tableName }) => createProcessHandler({
       registry: options.registry ?? defaultRegistry,
       sqs: new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1' }),
+      queueUrl,
       dlqUrl,
+      store: createDynamoEventStore({ client: createDynamoClient(dynamoEndpoint), tableName }),
       logger: recordingLogger(logs),
       metrics,
+      settings: { ...DEFAULT_SETTINGS, retryDelaysSeconds: [0], deferSeconds: 0, ...options.settings },
     }),
   });
   const sqs = new SQSClient({ endpoint: stack.sqsEndpoint, region: 'us-east-1' });

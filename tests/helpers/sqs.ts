@@ -1,5 +1,5 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
-import { LOCAL_REGION, startLocalSqs } from '../../scripts/local-sqs.ts';
+import { LOCAL_REGION, startLocalSqs } from '../../local/sqs.ts';
 
 export interface TestSqs {
   endpoint: string;

@@ -31,7 +31,9 @@ import type {
 import { toHttpApiEvent } from '../lib/apigw.ts';
 import { toSqsRecord } from '../lib/process/sqs-event.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
-import { DEFAULT_SQS_PORT, LOCAL_PREFIX, LOCAL_REGION, LOOPBACK, startLocalSqs } from './local-sqs.ts';
+import { LOCAL_CLOCKS } from '../lib/process/settings.ts';
+import { DEFAULT_DYNAMODB_PORT, startLocalDynamo } from './dynamodb.ts';
+import { DEFAULT_SQS_PORT, LOCAL_PREFIX, LOCAL_REGION, LOOPBACK, startLocalSqs } from './sqs.ts';
 
 /** Used when FRONT_RULE_SECRET / FRONT_APP_SECRET are not set. Public on purpose: local use only. */
 export const DEV_SECRETS = {
@@ -42,8 +44,14 @@ export const DEV_SECRETS = {
 export const DEFAULT_PORT = 3000;
 const HOST = LOOPBACK;
 const REGION = LOCAL_REGION;
-/** API Gateway HTTP APIs refuse larger payloads before they reach the function. */
+/** API Gateway HTTP APIs refuse larger request bodies before they reach the function. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/**
+ * Lambda's synchronous invoke payload limit, for the whole API Gateway event as JSON (headers, the body escaped as a
+ * JSON string, or base64 for content types API Gateway does not pass as text): a request over it never reaches
+ * ingest on AWS, so the local stack refuses it the same way.
+ */
+export const MAX_INVOKE_PAYLOAD_BYTES = 6_291_456;
 
 export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
 type HttpApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -52,6 +60,9 @@ export interface LocalQueues {
   sqsEndpoint: string;
   queueUrl: string;
   dlqUrl: string;
+  /** dynalite, holding the state table. */
+  dynamoEndpoint: string;
+  tableName: string;
 }
 
 export interface LocalStackOptions {
@@ -59,6 +70,8 @@ export interface LocalStackOptions {
   port?: number;
   /** fauxqs port; default SQS_PORT or 9324; 0 picks a free one. */
   sqsPort?: number;
+  /** dynalite port; default DYNAMODB_PORT or 8000; 0 picks a free one. */
+  dynamoPort?: number;
   /** Signing secrets (comma-separated lists allowed); default FRONT_RULE_SECRET / FRONT_APP_SECRET, else DEV_SECRETS. */
   secrets?: { rule?: string; app?: string };
   /** Replaces the built process function (tests inject handlers and recorders). Called once the queues exist. */
@@ -78,6 +91,7 @@ export interface LocalStack extends LocalQueues {
   url: string;
   port: number;
   sqsPort: number;
+  dynamoPort: number;
   secrets: { rule: string; app: string; development: { rule: boolean; app: boolean } };
   /** Process invocations so far and their failed records (for tests and the benchmark). */
   stats: { invocations: number; records: number; failedRecords: number };
@@ -170,6 +184,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const say = options.quiet ? () => {} : print;
   const port = portFrom(options.port, process.env.PORT, DEFAULT_PORT);
   const sqsPort = portFrom(options.sqsPort, process.env.SQS_PORT, DEFAULT_SQS_PORT);
+  const dynamoPort = portFrom(options.dynamoPort, process.env.DYNAMODB_PORT, DEFAULT_DYNAMODB_PORT);
 
   const ruleFromEnv = options.secrets?.rule ?? process.env.FRONT_RULE_SECRET;
   const appFromEnv = options.secrets?.app ?? process.env.FRONT_APP_SECRET;
@@ -197,10 +212,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let server: Server | undefined;
   const abort = new AbortController();
   const pollers: Array<Promise<void>> = [];
-  const stopSqs = sqs.stop;
+  let dynamo: Awaited<ReturnType<typeof startLocalDynamo>> | undefined;
+  const stopEmulators = async () => {
+    await dynamo?.stop();
+    await sqs.stop();
+  };
 
   try {
-    const local: LocalQueues = { sqsEndpoint, queueUrl, dlqUrl };
+    dynamo = await startLocalDynamo({ port: dynamoPort, prefix: LOCAL_PREFIX });
+    const local: LocalQueues = { sqsEndpoint, queueUrl, dlqUrl, dynamoEndpoint: dynamo.endpoint, tableName: dynamo.tableName };
     // The bundles' SDK clients take the endpoint from AWS_ENDPOINT_URL_SQS; with the queue URLs' own origin
     // (http://sqs.<region>.localhost:<port>, resolved in-process) they do not warn that the two differ.
     const bundleEndpoint = new URL(queueUrl).origin;
@@ -221,7 +241,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       : (await importBundle<{ handler: SqsBatchHandler }>('process', {
           QUEUE_URL: queueUrl,
           DLQ_URL: dlqUrl,
+          STATE_TABLE: dynamo.tableName,
           AWS_ENDPOINT_URL_SQS: bundleEndpoint,
+          AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+          ...LOCAL_CLOCKS,
           POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'front-webhooks-process',
           POWERTOOLS_METRICS_NAMESPACE: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'FrontWebhooks',
           ...quietEnv,
@@ -238,6 +261,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }
         const path = new URL(request.url ?? '/', 'http://localhost').pathname;
         const event = toHttpApiEvent({ method: request.method ?? 'GET', path, headers, body, sourceIp: request.socket.remoteAddress ?? HOST });
+        if (Buffer.byteLength(JSON.stringify(event)) > MAX_INVOKE_PAYLOAD_BYTES) {
+          return send(response, 413, { 'content-type': 'application/json' }, JSON.stringify({
+            message: 'Request Entity Too Large',
+            detail: `The request, as the Lambda event API Gateway builds, is over Lambda's ${MAX_INVOKE_PAYLOAD_BYTES}-byte invoke limit: on AWS it never reaches ingest.`,
+          }));
+        }
         const result = await ingest(event);
         const out = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
         send(response, result.statusCode ?? 200, { ...result.headers }, out);
@@ -317,7 +346,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     say(`  webhook   POST ${url}`);
     say(`  sqs       ${sqsEndpoint} (fauxqs)  queue ${queueUrl}`);
     say(`  dlq       ${dlqUrl}   (npm run dlq -- list)`);
-    say(`  process   ${options.processHandler ? 'injected handler' : 'dist/process/index.mjs'}, ${options.pollers ?? 4} pollers, batches of 10, visibility ${options.visibilityTimeoutSeconds ?? queues.events.attributes.VisibilityTimeout} s, DLQ after ${queues.events.maxReceiveCount} receives`);
+    say(`  state     ${dynamo.endpoint} (dynalite)  table ${dynamo.tableName}`);
+    say(`  process   ${options.processHandler ? 'injected handler' : 'dist/process/index.mjs'}, ${options.pollers ?? 4} pollers, batches of 10; a failing event is retried after ${LOCAL_CLOCKS.RETRY_DELAYS_SECONDS} s and dead-lettered after ${queues.processing.maxHandlerAttempts} attempts (deployed: ${queues.processing.retryDelaysSeconds.join(',')} s)`);
     say(`  rule      ${describeSecret('FRONT_RULE_SECRET', secrets.rule, secrets.development.rule)}`);
     say(`  app       ${describeSecret('FRONT_APP_SECRET', secrets.app, secrets.development.app)}`);
     say(`Function log lines follow on stdout. Ctrl-C stops.`);
@@ -327,6 +357,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       url,
       port: actualPort,
       sqsPort: actualSqsPort,
+      dynamoPort: dynamo.port,
       ...local,
       secrets,
       stats,
@@ -338,7 +369,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             listening.close(() => resolveClose());
             listening.closeAllConnections();
           });
-          await stopSqs();
+          await stopEmulators();
         })();
         return stopping;
       },
@@ -350,7 +381,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const open = server;
       await new Promise<void>((r) => { open.close(() => r()); open.closeAllConnections(); });
     }
-    await stopSqs();
+    await stopEmulators();
     throw error;
   }
 }

@@ -1,0 +1,154 @@
+import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ConfigError, required } from '../config.ts';
+import table from '../table.json' with { type: 'json' };
+
+/**
+ * The durable record per Front event id that makes each event's handler succeed at most once, whatever path
+ * delivers it again (Front retries, re-sent rule webhooks, redrives, recoveries from the Events API, a message
+ * Lambda failed to delete). One item per event in the state table (lib/table.json), key `event#<id>`:
+ * `processedAt` once a handler succeeded, `attempts` while it fails, `expiresAt` for DynamoDB TTL.
+ *
+ * Check-then-mark: one eventually consistent GetItem before the handler, one UpdateItem after it (on success or
+ * failure). That is safe without a lock because one event is only ever processed by one invocation at a time:
+ * its deliveries share its FIFO message group (its conversation, lib/queue.ts groupIdOf), and SQS FIFO never hands
+ * out a group's next message while one is in flight. The read can be eventually consistent because a second
+ * delivery of an event always comes after the first was acknowledged: SQS deduplicates the same event id for
+ * 5 minutes, and every later path (redrive, recovery, a Front retry) starts long after the mark was written.
+ */
+export interface EventState {
+  /** When a handler first succeeded for this event (ISO 8601); absent while none has. */
+  processedAt?: string;
+  /** Failed handler attempts so far. */
+  attempts: number;
+}
+
+export interface EventStore {
+  /** The event's state, or undefined when it has none (or its record expired). Throws StoreUnavailableError. */
+  get(eventId: string): Promise<EventState | undefined>;
+  /** Records that the event's handler succeeded; `earlier` is set when another delivery had already recorded it. */
+  markProcessed(eventId: string, at: Date): Promise<{ earlier?: string }>;
+  /** Records one failed handler attempt and returns the attempts so far, this one included. */
+  recordFailure(eventId: string, at: Date): Promise<number>;
+}
+
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}
+
+export interface DynamoStoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** How long a record is kept (DynamoDB TTL); default lib/table.json recordDays. */
+  recordDays?: number;
+  now?: () => number;
+}
+
+/** The state table of a deployed or local stage: STATE_TABLE, and RECORD_DAYS (how long records are kept). */
+export function stateTableFromEnv(env: NodeJS.ProcessEnv): { tableName: string; recordDays: number } {
+  const tableName = required(env, 'STATE_TABLE', 'the name of the DynamoDB state table (idempotency records)');
+  const raw = env.RECORD_DAYS;
+  const recordDays = raw === undefined || raw === '' ? table.recordDays : Number(raw);
+  if (!Number.isFinite(recordDays) || recordDays < 1 || recordDays > 365) {
+    throw new ConfigError(`RECORD_DAYS must be a number of days from 1 to 365, not "${raw}".`);
+  }
+  return { tableName, recordDays };
+}
+
+/** The state table's client: bounded connection and request times, a few fast retries. */
+export function createDynamoClient(endpoint?: string): DynamoDBClient {
+  return new DynamoDBClient({
+    ...(endpoint && { endpoint }),
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 },
+  });
+}
+
+export function eventKey(eventId: string): Record<string, AttributeValue> {
+  return { [table.partitionKey]: { S: `event#${eventId}` } };
+}
+
+function unavailable(tableName: string, error: unknown): StoreUnavailableError {
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new StoreUnavailableError(`the state table ${tableName} could not be reached: ${detail}`, { cause: error });
+}
+
+export function createDynamoEventStore(options: DynamoStoreOptions): EventStore {
+  const { client, tableName } = options;
+  const now = options.now ?? Date.now;
+  const keepSeconds = Math.round((options.recordDays ?? table.recordDays) * 86_400);
+  const ttl = table.ttlAttribute;
+  const seconds = () => Math.floor(now() / 1000);
+  const expiry = () => ({ N: String(seconds() + keepSeconds) });
+
+  async function read(eventId: string): Promise<Record<string, AttributeValue> | undefined> {
+    try {
+      const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: eventKey(eventId) }));
+      return Item;
+    } catch (error) {
+      throw unavailable(tableName, error);
+    }
+  }
+
+  /** DynamoDB deletes expired items within days, not at once: an item past its expiry counts as absent. */
+  const live = (item: Record<string, AttributeValue> | undefined) =>
+    item !== undefined && !(Number(item[ttl]?.N ?? Infinity) <= seconds());
+
+  return {
+    async get(eventId) {
+      const item = await read(eventId);
+      if (!live(item)) return undefined;
+      const processedAt = item?.processedAt?.S;
+      return { attempts: Number(item?.attempts?.N ?? 0), ...(processedAt && { processedAt }) };
+    },
+
+    async markProcessed(eventId, at) {
+      try {
+        await client.send(new UpdateItemCommand({
+          TableName: tableName,
+          Key: eventKey(eventId),
+          UpdateExpression: 'SET processedAt = :at, #ttl = :expires',
+          // Another delivery's mark means the handler ran twice: the caller logs it (it cannot be undone).
+          ConditionExpression: 'attribute_not_exists(processedAt) OR #ttl <= :now',
+          ExpressionAttributeNames: { '#ttl': ttl },
+          ExpressionAttributeValues: { ':at': { S: at.toISOString() }, ':expires': expiry(), ':now': { N: String(seconds()) } },
+        }));
+        return {};
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw unavailable(tableName, error);
+        const earlier = (await read(eventId))?.processedAt?.S;
+        return earlier ? { earlier } : {};
+      }
+    },
+
+    async recordFailure(eventId, at) {
+      const values = { ':one': { N: '1' }, ':at': { S: at.toISOString() }, ':expires': expiry(), ':now': { N: String(seconds()) } };
+      try {
+        const { Attributes } = await client.send(new UpdateItemCommand({
+          TableName: tableName,
+          Key: eventKey(eventId),
+          UpdateExpression: 'ADD attempts :one SET lastFailedAt = :at, #ttl = :expires',
+          // An expired record's attempts belong to another time: start counting again (below).
+          ConditionExpression: 'attribute_not_exists(#ttl) OR #ttl > :now',
+          ExpressionAttributeNames: { '#ttl': ttl },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_NEW',
+        }));
+        return Number(Attributes?.attempts?.N ?? 1);
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw unavailable(tableName, error);
+      }
+      try {
+        await client.send(new UpdateItemCommand({
+          TableName: tableName,
+          Key: eventKey(eventId),
+          UpdateExpression: 'SET attempts = :one, lastFailedAt = :at, #ttl = :expires REMOVE processedAt',
+          ExpressionAttributeNames: { '#ttl': ttl },
+          ExpressionAttributeValues: { ':one': values[':one'], ':at': values[':at'], ':expires': values[':expires'] },
+        }));
+        return 1;
+      } catch (error) {
+        throw unavailable(tableName, error);
+      }
+    },
+  };
+}
