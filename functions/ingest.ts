@@ -29,5 +29,13 @@ const ingest = createIngest({
 
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   await preloaded;
-  return toHttpApiResult(await ingest(fromHttpApiEvent(event)));
+  let request;
+  try {
+    request = fromHttpApiEvent(event);
+  } catch {
+    // Not an HTTP API payload 2.0 event (a console test, a misconfigured integration): nothing to verify or keep.
+    logger.warn('front webhook request', { outcome: 'rejected', status: 400, reason: 'bad_request', bytes: 0, durationMs: 0 });
+    return toHttpApiResult({ statusCode: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: 'bad_request', message: 'Expected an API Gateway HTTP API (payload 2.0) event.' }) });
+  }
+  return toHttpApiResult(await ingest(request));
 }

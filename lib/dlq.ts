@@ -9,7 +9,7 @@ import {
   type MessageAttributeValue,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { ATTR, decodeBody } from './queue.ts';
+import { ATTR, contentId, decodeBody, groupIdOf } from './queue.ts';
 
 /** One dead-lettered message as an operator sees it. */
 export interface DeadLetter {
@@ -25,6 +25,10 @@ export interface DeadLetter {
   detail?: string;
   /** Times the main queue delivered it (only for messages SQS moved). */
   receiveCount?: number;
+  /** Failed handler attempts, when the process function dead-lettered it after they ran out. */
+  attempts?: number;
+  /** Its SQS sequence number in the main queue: the order of a conversation's events. */
+  sequence?: string;
   bytes: number;
   body: string;
   attributes: Record<string, MessageAttributeValue>;
@@ -59,6 +63,8 @@ export function describeDeadLetter(message: Message): DeadLetter {
   const scheme = stringAttr(message, ATTR.scheme);
   const receivedAt = stringAttr(message, ATTR.receivedAt);
   const detail = stringAttr(message, ATTR.failureDetail);
+  const attempts = Number(stringAttr(message, ATTR.attempts));
+  const sequence = stringAttr(message, ATTR.sequence) ?? (message.Attributes?.MessageGroupId === conversationId ? message.Attributes?.SequenceNumber : undefined);
   return {
     messageId: message.MessageId ?? '',
     receiptHandle: message.ReceiptHandle ?? '',
@@ -70,6 +76,8 @@ export function describeDeadLetter(message: Message): DeadLetter {
     reason: stringAttr(message, ATTR.failureReason) ?? 'max_receives_exceeded',
     ...(detail && { detail }),
     ...(Number.isFinite(count) && { receiveCount: count }),
+    ...(Number.isInteger(attempts) && attempts > 0 && { attempts }),
+    ...(sequence && { sequence }),
     bytes: raw.length,
     body,
     attributes: message.MessageAttributes ?? {},
@@ -134,26 +142,58 @@ export interface RedriveResult {
   skipped: Array<{ letter: DeadLetter; why: string }>;
 }
 
+/** What identifies the event a letter holds across redrives: its event id, else its body's SHA-256. */
+export function redriveKey(letter: DeadLetter): string {
+  return letter.eventId ?? `sha256:${contentId(decodeBody(letter.body, letter.attributes[ATTR.bodyEncoding]?.StringValue))}`;
+}
+
+/** Digits of an SQS sequence number compared as numbers (they are 20+ digits, beyond a double's precision). */
+function compareSequence(a: string | undefined, b: string | undefined): number {
+  if (a === undefined || b === undefined) return 0;
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
 /**
- * Moves letters back to the main queue: the original body and event attributes, without the failure
- * attributes, in the event's conversation group; each is deleted from the DLQ only once it is re-queued.
+ * Letters in the order they must go back: each conversation's letters together, in the order its events had in the
+ * main queue (queue-sequence), conversations in the order they were first seen.
+ */
+export function inConversationOrder(letters: readonly DeadLetter[]): DeadLetter[] {
+  const byConversation = new Map<string, DeadLetter[]>();
+  for (const letter of letters) {
+    const key = letter.conversationId ?? redriveKey(letter);
+    byConversation.set(key, [...(byConversation.get(key) ?? []), letter]);
+  }
+  return [...byConversation.values()].flatMap((group) => group.map((letter, i) => ({ letter, i }))
+    .sort((x, y) => compareSequence(x.letter.sequence, y.letter.sequence) || x.i - y.i)
+    .map(({ letter }) => letter));
+}
+
+/** The attributes a letter goes back with: the original ones, marked `redriven`, without why it was dead-lettered. */
+function redrivenAttributes(letter: DeadLetter): Record<string, MessageAttributeValue> {
+  const attributes: Record<string, MessageAttributeValue> = { ...letter.attributes, [ATTR.arrival]: { DataType: 'String', StringValue: 'redriven' } };
+  for (const name of [ATTR.failureReason, ATTR.failureDetail, ATTR.attempts, ATTR.sequence]) delete attributes[name];
+  return attributes;
+}
+
+/**
+ * Moves letters back to the main queue, in conversation order: the original body and event attributes, in the
+ * event's conversation group; each is deleted from the DLQ only once it is re-queued. The deduplication id is
+ * stable for a dead letter, so a redrive that dies between the send and the delete and runs again queues it once
+ * (and the state table skips it if it had been processed meanwhile).
  */
 export async function redrive(client: SQSClient, dlqUrl: string, queueUrl: string, letters: readonly DeadLetter[]): Promise<RedriveResult> {
   const result: RedriveResult = { redriven: [], skipped: [] };
-  for (const letter of letters) {
+  for (const letter of inConversationOrder(letters)) {
     if (!isReplayable(letter)) {
       result.skipped.push({ letter, why: 'only a summary was kept (the body was too large for SQS): fetch the event from Front\'s Events API (GET /events/{id})' });
       continue;
     }
-    const attributes = { ...letter.attributes };
-    delete attributes[ATTR.failureReason];
-    delete attributes[ATTR.failureDetail];
-    const key = letter.eventId ?? letter.messageId;
+    const id = letter.eventId ?? letter.messageId;
     await client.send(new SendMessageCommand({
       QueueUrl: queueUrl,
       MessageBody: letter.body,
-      MessageAttributes: attributes,
-      MessageGroupId: letter.conversationId ?? key,
+      MessageAttributes: redrivenAttributes(letter),
+      MessageGroupId: groupIdOf({ id, ...(letter.conversationId && { conversation: { id: letter.conversationId } }) }),
       // Distinct from the original delivery's id (which may still be inside SQS's 5-minute window),
       // stable for this dead letter, so running the same redrive twice queues it once.
       MessageDeduplicationId: createHash('sha256').update(`redrive:${letter.messageId}`).digest('hex'),
@@ -167,27 +207,42 @@ export async function redrive(client: SQSClient, dlqUrl: string, queueUrl: strin
 /**
  * Redrives every letter `choose` picks, in rounds: each round reads what the DLQ shows, redrives the chosen
  * letters and makes the rest visible again, which uncovers the next events of a conversation whose first
- * ones were just redriven. Stops when a round finds nothing new to redrive.
+ * ones were just redriven. Stops when a round finds nothing new to redrive. A letter whose event already went
+ * back in this run and is in the DLQ again (the process function dead-lettered it at once) is not sent a second
+ * time: it stays in the DLQ, reported as skipped, so `--all` never ping-pongs.
  */
 export async function redriveAll(
   client: SQSClient,
   dlqUrl: string,
   queueUrl: string,
   choose: (letters: readonly DeadLetter[]) => DeadLetter[],
-  maxRounds = 1000,
+  options: { maxRounds?: number; onRound?: (round: number, result: RedriveResult) => void | Promise<void> } = {},
 ): Promise<RedriveResult> {
+  const maxRounds = options.maxRounds ?? 1000;
   const total: RedriveResult = { redriven: [], skipped: [] };
+  const sent = new Set<string>();
   const skippedIds = new Set<string>();
   for (let round = 0; round < maxRounds; round++) {
     const letters = await readDeadLetters(client, dlqUrl);
-    const chosen = choose(letters).filter((letter) => !skippedIds.has(letter.messageId));
+    const chosen: DeadLetter[] = [];
+    for (const letter of choose(letters)) {
+      if (skippedIds.has(letter.messageId)) continue;
+      if (sent.has(redriveKey(letter))) {
+        skippedIds.add(letter.messageId);
+        total.skipped.push({ letter, why: `it came back to the DLQ during this redrive (${letter.reason}): fix the cause, then redrive it again` });
+        continue;
+      }
+      chosen.push(letter);
+    }
     const result = await redrive(client, dlqUrl, queueUrl, chosen);
     await release(client, dlqUrl, letters.filter((letter) => !result.redriven.includes(letter)));
     total.redriven.push(...result.redriven);
+    for (const letter of result.redriven) sent.add(redriveKey(letter));
     for (const skip of result.skipped) {
       skippedIds.add(skip.letter.messageId);
       total.skipped.push(skip);
     }
+    await options.onRound?.(round, result);
     if (result.redriven.length === 0) break;
   }
   return total;

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+
+export type IngestHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+export type ProcessBundleHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+let loads = 0;
+
+/**
+ * Imports a built bundle (dist/<name>/index.mjs) as a Lambda cold start does: its configuration is read from the
+ * environment at import, so `env` is set for the import (and left set: the bundle's SDK clients read their
+ * endpoint when first used). Each call is a fresh module instance.
+ */
+export async function loadBundle<T>(name: 'ingest' | 'process', env: Record<string, string>): Promise<T> {
+  const file = resolve('dist', name, 'index.mjs');
+  assert.ok(existsSync(file), `${file} is missing: run \`npm run build\` first (\`npm test\` does)`);
+  Object.assign(process.env, env);
+  return (await import(`${pathToFileURL(file).href}?load=${++loads}`)) as T;
+}
+
+/** A Lambda context with `remainingMs` left, as the process function's deadline reads it. */
+export function lambdaContext(remainingMs: number): Context {
+  const deadline = Date.now() + remainingMs;
+  return {
+    callbackWaitsForEmptyEventLoop: true, functionName: 'test', functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:test', memoryLimitInMB: '256',
+    awsRequestId: `req-${++loads}`, logGroupName: '/aws/lambda/test', logStreamName: 'test',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {}, fail: () => {}, succeed: () => {},
+  };
+}
+
+/** Runs `act` with stdout and stderr captured, and returns the JSON log lines written meanwhile. */
+export async function captureLogLines<T>(act: () => Promise<T>): Promise<{ result: T; lines: Array<Record<string, unknown>>; raw: string }> {
+  const written: string[] = [];
+  const streams = [process.stdout, process.stderr];
+  const writes = streams.map((stream) => stream.write);
+  for (const stream of streams) {
+    stream.write = ((chunk: string | Uint8Array) => { written.push(Buffer.from(chunk).toString('utf8')); return true; }) as typeof stream.write;
+  }
+  try {
+    const result = await act();
+    const raw = written.join('');
+    const lines = (raw.match(/\{"level":.*\}/g) ?? []).map((l) => JSON.parse(l) as Record<string, unknown>);
+    return { result, lines, raw };
+  } finally {
+    streams.forEach((stream, i) => { stream.write = writes[i]!; });
+  }
+}
