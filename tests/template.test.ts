@@ -3,15 +3,15 @@
  * CloudFormation template: every promise of the deploy issue, so a regression in serverless.yml fails CI.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { toHttpApiEvent } from '../lib/apigw.ts';
 import { signedHeaders } from '../lib/front/samples.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
+import { codeSha256, envWithoutAws, removeServiceCopies, ROOT, serviceCopy, sls } from './helpers/service.ts';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -27,37 +27,36 @@ interface Template {
   Outputs?: JsonObject;
 }
 interface Packaged {
+  /** The copy of the service it was packaged in (its own dist/ and .serverless/). */
+  dir: string;
+  /** What `sls package` printed. */
+  output: string;
   template: Template;
   /** Every file the packaging wrote, as text: for the "no secret value anywhere" check. */
   allText: string;
-  state: { service: { functions: Record<string, { package?: { artifact?: string } }> }; package: { individually?: boolean } };
+  state: {
+    service: { plugins?: string[]; functions: Record<string, { package?: { artifact?: string } }> };
+    package: { individually?: boolean };
+  };
 }
 
-const ROOT = resolve(import.meta.dirname, '..');
-const SLS = join(ROOT, 'node_modules', '.bin', 'sls');
 const SECRET_CANARY = 'canary-secret-that-must-never-reach-the-template';
 const ALARM_EMAIL = 'ops@example.com';
 const FUNCTION_FILES = readdirSync(join(ROOT, 'functions')).filter((f) => f.endsWith('.ts')).map((f) => basename(f, '.ts')).sort();
 
-const outDirs: string[] = [];
-
 /**
- * `sls package` in a fresh temp service dir (serverless.yml copied, lib/ and dist/ linked), so runs never
- * share osls's .serverless/ scratch dir, with every AWS_* variable removed and the secret values set as a canary.
+ * `sls package` in a fresh copy of the service (so runs never share osls's .serverless/ scratch dir or a
+ * dist/: the build plugin builds each copy's own), with every AWS_* variable removed and the secret values
+ * set as a canary.
  */
 async function slsPackage(args: string[]): Promise<Packaged> {
-  const dir = mkdtempSync(join(tmpdir(), 'front-webhooks-template-'));
-  outDirs.push(dir);
-  copyFileSync(join(ROOT, 'serverless.yml'), join(dir, 'serverless.yml'));
-  for (const linked of ['lib', 'dist']) symlinkSync(join(ROOT, linked), join(dir, linked), 'dir');
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('AWS_')) env[key] = value;
-  env.FRONT_RULE_SECRET = SECRET_CANARY;
-  env.FRONT_APP_SECRET = SECRET_CANARY;
-  await promisify(execFile)(SLS, ['package', ...args], { cwd: dir, env, timeout: 60_000 });
+  const dir = serviceCopy();
+  const { stdout, stderr } = await sls(dir, ['package', ...args], envWithoutAws({ FRONT_RULE_SECRET: SECRET_CANARY, FRONT_APP_SECRET: SECRET_CANARY }));
   const out = join(dir, '.serverless');
   const read = (name: string) => readFileSync(join(out, name), 'utf8');
   return {
+    dir,
+    output: `${stdout}${stderr}`,
     template: JSON.parse(read('cloudformation-template-update-stack.json')) as Template,
     allText: readdirSync(out).map(read).join('\n'),
     state: JSON.parse(read('serverless-state.json')) as Packaged['state'],
@@ -68,19 +67,13 @@ let dev: Packaged;
 let prod: Packaged;
 
 before(async () => {
-  // `npm test` has just built; a standalone run builds what is missing.
-  if (FUNCTION_FILES.some((fn) => !existsSync(join(ROOT, 'dist', `${fn}.zip`)))) {
-    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
-  }
   [dev, prod] = await Promise.all([
     slsPackage([]),
     slsPackage(['--stage', 'prod', '--region', 'us-east-1', `--param=alarmEmail=${ALARM_EMAIL}`]),
   ]);
 });
 
-after(() => {
-  for (const dir of outDirs) rmSync(dir, { recursive: true, force: true });
-});
+after(removeServiceCopies);
 
 // ---------------------------------------------------------------- template helpers
 
@@ -237,7 +230,7 @@ function matchesFilter(pattern: string, line: Record<string, unknown>): boolean 
 
 /** Runs the built ingest bundle on HTTP API events in a child process and returns its JSON log lines. */
 async function ingestLogLines(events: unknown[]): Promise<Array<Record<string, unknown>>> {
-  const script = `const { handler } = await import(${JSON.stringify(join(ROOT, 'dist', 'ingest', 'index.mjs'))});
+  const script = `const { handler } = await import(${JSON.stringify(join(dev.dir, 'dist', 'ingest', 'index.mjs'))});
     for (const event of JSON.parse(process.env.EVENTS)) await handler(event);`;
   const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
     env: {
@@ -266,18 +259,33 @@ describe('packaging', () => {
     assert.ok(Object.keys(prod.template.Resources).length > 0);
   });
 
-  it('deploys one function per functions/*.ts, each the artifact npm run build made', () => {
+  it('deploys one function per functions/*.ts, each the artifact its build made', () => {
     const deployed = ofType(dev.template, 'AWS::Lambda::Function').map(([, r]) => String(r.Properties.FunctionName)).sort();
     assert.deepEqual(deployed, FUNCTION_FILES.map((fn) => `front-webhooks-dev-${fn}`));
     assert.equal(dev.state.package.individually, true);
     for (const fn of FUNCTION_FILES) {
       const artifact = dev.state.service.functions[fn]?.package?.artifact;
       assert.equal(artifact, `dist/${fn}.zip`);
-      assert.ok(statSync(join(ROOT, artifact)).size > 0, `${artifact} is built`);
+      assert.ok(statSync(join(dev.dir, artifact)).size > 0, `${artifact} is built`);
       const [, f] = lambda(dev.template, fn);
       assert.equal(f.Properties.Handler, 'index.handler');
       assert.equal(f.Properties.Runtime, 'nodejs22.x');
       assert.deepEqual(f.Properties.Architectures, ['arm64']);
+    }
+  });
+
+  it('builds the functions first (the local build plugin) and deploys exactly the zips that build wrote', () => {
+    for (const p of [dev, prod]) {
+      assert.ok(p.state.service.plugins?.includes('./serverless/build-plugin.cjs'), 'serverless.yml lists the build plugin');
+      assert.match(p.output, /^Built from the tree in \d+ ms: dist\/ingest\.zip /m);
+      const versions = ofType(p.template, 'AWS::Lambda::Version');
+      assert.equal(versions.length, FUNCTION_FILES.length);
+      for (const fn of FUNCTION_FILES) {
+        const [id] = lambda(p.template, fn);
+        const version = versions.find(([, r]) => JSON.stringify(r.Properties.FunctionName) === JSON.stringify(ref(id)));
+        assert.ok(version, `${fn} has a version`);
+        assert.equal(version[1].Properties.CodeSha256, codeSha256(readFileSync(join(p.dir, 'dist', `${fn}.zip`))), fn);
+      }
     }
   });
 
