@@ -461,6 +461,16 @@ describe('IAM: least privilege', () => {
     );
   });
 
+  it('names each role after its stage, region and function (sls deploy function resolves a role by its name)', () => {
+    for (const [t, stage, region] of [[dev.template, 'dev', 'eu-west-1'], [prod.template, 'prod', 'us-east-1']] as const) {
+      for (const fn of FUNCTION_FILES) {
+        const name = roleOf(t, fn)[1].Properties.RoleName;
+        assert.equal(name, `front-webhooks-${stage}-${region}-${fn}`);
+        assert.ok(name.length <= 64, `${name}: IAM allows 64 characters`);
+      }
+    }
+  });
+
   it('lets only Lambda assume the roles', () => {
     for (const fn of FUNCTION_FILES) {
       const [, role] = roleOf(dev.template, fn);
