@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -41,7 +41,14 @@ interface Packaged {
 }
 
 const SECRET_CANARY = 'canary-secret-that-must-never-reach-the-template';
-const ALARM_EMAIL = 'ops@example.com';
+/** A stage only these tests use, with its own block in serverless.yml's params (added to the test's copy). */
+const PARAMS_STAGE = 'paramcheck';
+const PARAMS_STAGE_EMAIL = 'alarms-paramcheck@example.com';
+const PARAMS_STAGE_BLOCK = `  ${PARAMS_STAGE}:
+    alarmEmail: ${PARAMS_STAGE_EMAIL}
+    throttleRateLimit: 321
+    oldestMessageAlarmSeconds: 120
+`;
 const FUNCTION_FILES = readdirSync(join(ROOT, 'functions')).filter((f) => f.endsWith('.ts')).map((f) => basename(f, '.ts')).sort();
 
 /**
@@ -49,8 +56,8 @@ const FUNCTION_FILES = readdirSync(join(ROOT, 'functions')).filter((f) => f.ends
  * dist/: the build plugin builds each copy's own), with every AWS_* variable removed and the secret values
  * set as a canary.
  */
-async function slsPackage(args: string[]): Promise<Packaged> {
-  const dir = serviceCopy();
+async function slsPackage(args: string[], edit?: (dir: string) => void): Promise<Packaged> {
+  const dir = serviceCopy(edit);
   const { stdout, stderr } = await sls(dir, ['package', ...args], envWithoutAws({ FRONT_RULE_SECRET: SECRET_CANARY, FRONT_APP_SECRET: SECRET_CANARY }));
   const out = join(dir, '.serverless');
   const read = (name: string) => readFileSync(join(out, name), 'utf8');
@@ -63,13 +70,28 @@ async function slsPackage(args: string[]): Promise<Packaged> {
   };
 }
 
+/** Gives the copy's serverless.yml a params block for PARAMS_STAGE, as a team adds one for each stage. */
+function addStageParams(dir: string): void {
+  const file = join(dir, 'serverless.yml');
+  const yml = readFileSync(file, 'utf8');
+  assert.match(yml, /^params:\n  default:\n/m, 'serverless.yml has params.default');
+  writeFileSync(file, yml.replace(/^params:\n/m, `params:\n${PARAMS_STAGE_BLOCK}`));
+}
+
 let dev: Packaged;
 let prod: Packaged;
+/** A stage with a params block (alarmEmail and two overrides), packaged with no --param. */
+let withParams: Packaged;
+/** A stage no params block names: params.default only. */
+let withoutParams: Packaged;
 
 before(async () => {
-  [dev, prod] = await Promise.all([
+  // No --param anywhere: every per-stage setting comes from serverless.yml.
+  [dev, prod, withParams, withoutParams] = await Promise.all([
     slsPackage([]),
-    slsPackage(['--stage', 'prod', '--region', 'us-east-1', `--param=alarmEmail=${ALARM_EMAIL}`]),
+    slsPackage(['--stage', 'prod', '--region', 'us-east-1']),
+    slsPackage(['--stage', PARAMS_STAGE], addStageParams),
+    slsPackage(['--stage', 'noparams']),
   ]);
 });
 
@@ -547,15 +569,53 @@ describe('alarms', () => {
     assert.deepEqual(dimension(a, 'FunctionName'), ref(lambda(t(), 'process')[0]));
   });
 
-  it('all notify the alarm topic, which e-mails only when an address is given', () => {
+  it('all notify the alarm topic', () => {
     for (const [id, a] of ofType(t(), 'AWS::CloudWatch::Alarm')) {
       assert.deepEqual(a.Properties.AlarmActions, [ref('AlarmTopic')], id);
     }
-    const subscription = (x: Template) => resource(x, 'AlarmEmailSubscription');
-    assert.equal(evaluateCondition(dev.template, String(subscription(dev.template).Condition)), false);
-    assert.equal(evaluateCondition(prod.template, String(subscription(prod.template).Condition)), true);
-    assert.equal(subscription(prod.template).Properties.Endpoint, ALARM_EMAIL);
-    assert.equal(subscription(prod.template).Properties.Protocol, 'email');
+  });
+
+  it('name the exact dead-letter command for their stage and region', () => {
+    const a = alarmOn(prod.template, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible');
+    assert.match(String(a.AlarmDescription), /`npm run dlq -- list --stage prod --region us-east-1`/);
+  });
+});
+
+describe('per-stage settings: params.<stage> in serverless.yml, no --param', () => {
+  const subscription = (p: Packaged) => resource(p.template, 'AlarmEmailSubscription');
+  const created = (p: Packaged) => evaluateCondition(p.template, String(subscription(p).Condition));
+  const stageSettings = (p: Packaged) => {
+    const [, stage] = ofType(p.template, 'AWS::ApiGatewayV2::Stage')[0]!;
+    const routes = obj(stage.Properties.DefaultRouteSettings, 'DefaultRouteSettings');
+    return {
+      rate: routes.ThrottlingRateLimit,
+      burst: routes.ThrottlingBurstLimit,
+      oldest: alarmOn(p.template, 'AWS/SQS', 'ApproximateAgeOfOldestMessage').Threshold,
+      signatures: ofType(p.template, 'AWS::CloudWatch::Alarm').find(([, r]) => r.Properties.MetricName === 'SignatureFailures')?.[1].Properties.Threshold,
+    };
+  };
+
+  it('e-mails the alarms of a stage whose block sets alarmEmail, on every deploy, with no flag', () => {
+    assert.equal(created(withParams), true);
+    assert.equal(subscription(withParams).Properties.Endpoint, PARAMS_STAGE_EMAIL);
+    assert.equal(subscription(withParams).Properties.Protocol, 'email');
+    assert.deepEqual(subscription(withParams).Properties.TopicArn, ref('AlarmTopic'));
+  });
+
+  it('subscribes nothing for a stage without alarmEmail', () => {
+    assert.equal(created(withoutParams), false);
+  });
+
+  it('takes each setting from the stage\'s block, and what it does not set from params.default', () => {
+    const own = stageSettings(withParams);
+    const defaults = stageSettings(withoutParams);
+    assert.equal(own.rate, 321);
+    assert.equal(own.oldest, 120);
+    assert.equal(own.burst, defaults.burst);
+    assert.equal(own.signatures, defaults.signatures);
+    assert.ok(Number(defaults.signatures) > 0);
+    assert.notEqual(defaults.rate, 321);
+    assert.notEqual(defaults.oldest, 120);
   });
 });
 
