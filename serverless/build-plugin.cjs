@@ -32,7 +32,9 @@ class BuildPlugin {
     this.hooks = {
       // `sls package`, and `sls deploy` (which runs the package lifecycle unless given --package).
       'before:package:createDeploymentArtifacts': build,
-      // `sls deploy function -f <name>` packages through this lifecycle instead.
+      // `sls deploy function -f <name>` packages through this lifecycle instead; serverless-esbuild hooks
+      // the deploy function event itself, so both are hooked (the build runs once either way).
+      'before:deploy:function:packageFunction': build,
       'before:package:function:package': build,
     };
   }
