@@ -5,7 +5,7 @@
  * AWS credentials.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, appendFileSync, existsSync, writeFileSync, createWriteStream } from 'node:fs';
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import yazl from 'yazl';
@@ -101,6 +101,27 @@ describe('sls package builds first', () => {
     assert.match(output, /The build failed \(npm run --silent build: exit code \d+\), so nothing was packaged or deployed/);
     assert.match(output, /functions\/process\.ts/, 'the build\'s own error, naming the file');
     assert.ok(!existsSync(join(dir, '.serverless', 'cloudformation-template-update-stack.json')), 'no template');
+  });
+
+  it('refuses an artifact in serverless.yml that the build did not write: missing, or older than the build', async () => {
+    const pointIngestAt = (artifact: string) => (d: string) => {
+      const file = join(d, 'serverless.yml');
+      const yml = readFileSync(file, 'utf8');
+      assert.ok(yml.includes('artifact: dist/ingest.zip'));
+      writeFileSync(file, yml.replace('artifact: dist/ingest.zip', `artifact: ${artifact}`));
+    };
+    const missing = serviceCopy(pointIngestAt('dist/not-built.zip'));
+    const stale = serviceCopy(pointIngestAt('prebuilt/ingest.zip'));
+    mkdirSync(join(stale, 'prebuilt'));
+    writeFileSync(join(stale, 'prebuilt', 'ingest.zip'), 'left over');
+    utimesSync(join(stale, 'prebuilt', 'ingest.zip'), new Date('2020-01-01'), new Date('2020-01-01'));
+
+    const outputs = await Promise.all([missing, stale].map((dir) => sls(dir, ['package']).then(
+      () => assert.fail('sls package succeeded'),
+      (error: Error & { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
+    )));
+    assert.match(outputs[0]!, /The build \(npm run --silent build\) did not write dist\/not-built\.zip, which serverless\.yml deploys/);
+    assert.match(outputs[1]!, /prebuilt\/ingest\.zip predates this build \(npm run --silent build did not write it\): it would deploy stale code/);
   });
 
   it('is the only build: `npm run package` is `sls package`', () => {
