@@ -3,10 +3,9 @@
  * CloudFormation template: every promise of the deploy issue, so a regression in serverless.yml fails CI.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { toHttpApiEvent } from '../lib/apigw.ts';
@@ -14,6 +13,7 @@ import { signedHeaders } from '../lib/front/samples.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
 import table from '../lib/table.json' with { type: 'json' };
 import { processSettingsFromEnv } from '../lib/process/settings.ts';
+import { codeSha256, envWithoutAws, removeServiceCopies, ROOT, serviceCopy, sls } from './helpers/service.ts';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -29,60 +29,75 @@ interface Template {
   Outputs?: JsonObject;
 }
 interface Packaged {
+  /** The copy of the service it was packaged in (its own dist/ and .serverless/). */
+  dir: string;
+  /** What `sls package` printed. */
+  output: string;
   template: Template;
   /** Every file the packaging wrote, as text: for the "no secret value anywhere" check. */
   allText: string;
-  state: { service: { functions: Record<string, { package?: { artifact?: string } }> }; package: { individually?: boolean } };
+  state: {
+    service: { plugins?: string[]; functions: Record<string, { package?: { artifact?: string } }> };
+    package: { individually?: boolean };
+  };
 }
 
-const ROOT = resolve(import.meta.dirname, '..');
-const SLS = join(ROOT, 'node_modules', '.bin', 'sls');
 const SECRET_CANARY = 'canary-secret-that-must-never-reach-the-template';
-const ALARM_EMAIL = 'ops@example.com';
+/** A stage only these tests use, with its own block in serverless.yml's params (added to the test's copy). */
+const PARAMS_STAGE = 'paramcheck';
+const PARAMS_STAGE_EMAIL = 'alarms-paramcheck@example.com';
+const PARAMS_STAGE_BLOCK = `  ${PARAMS_STAGE}:
+    alarmEmail: ${PARAMS_STAGE_EMAIL}
+    throttleRateLimit: 321
+    oldestMessageAlarmSeconds: 120
+`;
 const FUNCTION_FILES = readdirSync(join(ROOT, 'functions')).filter((f) => f.endsWith('.ts')).map((f) => basename(f, '.ts')).sort();
 
-const outDirs: string[] = [];
-
 /**
- * `sls package` in a fresh temp service dir (serverless.yml copied, lib/ and dist/ linked), so runs never
- * share osls's .serverless/ scratch dir, with every AWS_* variable removed and the secret values set as a canary.
+ * `sls package` in a fresh copy of the service (so runs never share osls's .serverless/ scratch dir or a
+ * dist/: the build plugin builds each copy's own), with every AWS_* variable removed and the secret values
+ * set as a canary.
  */
-async function slsPackage(args: string[]): Promise<Packaged> {
-  const dir = mkdtempSync(join(tmpdir(), 'front-webhooks-template-'));
-  outDirs.push(dir);
-  copyFileSync(join(ROOT, 'serverless.yml'), join(dir, 'serverless.yml'));
-  for (const linked of ['lib', 'dist']) symlinkSync(join(ROOT, linked), join(dir, linked), 'dir');
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('AWS_')) env[key] = value;
-  env.FRONT_RULE_SECRET = SECRET_CANARY;
-  env.FRONT_APP_SECRET = SECRET_CANARY;
-  await promisify(execFile)(SLS, ['package', ...args], { cwd: dir, env, timeout: 60_000 });
+async function slsPackage(args: string[], edit?: (dir: string) => void): Promise<Packaged> {
+  const dir = serviceCopy(edit);
+  const { stdout, stderr } = await sls(dir, ['package', ...args], envWithoutAws({ FRONT_RULE_SECRET: SECRET_CANARY, FRONT_APP_SECRET: SECRET_CANARY }));
   const out = join(dir, '.serverless');
   const read = (name: string) => readFileSync(join(out, name), 'utf8');
   return {
+    dir,
+    output: `${stdout}${stderr}`,
     template: JSON.parse(read('cloudformation-template-update-stack.json')) as Template,
     allText: readdirSync(out).map(read).join('\n'),
     state: JSON.parse(read('serverless-state.json')) as Packaged['state'],
   };
 }
 
+/** Gives the copy's serverless.yml a params block for PARAMS_STAGE, as a team adds one for each stage. */
+function addStageParams(dir: string): void {
+  const file = join(dir, 'serverless.yml');
+  const yml = readFileSync(file, 'utf8');
+  assert.match(yml, /^params:\n  default:\n/m, 'serverless.yml has params.default');
+  writeFileSync(file, yml.replace(/^params:\n/m, `params:\n${PARAMS_STAGE_BLOCK}`));
+}
+
 let dev: Packaged;
 let prod: Packaged;
+/** A stage with a params block (alarmEmail and two overrides), packaged with no --param. */
+let withParams: Packaged;
+/** A stage no params block names: params.default only. */
+let withoutParams: Packaged;
 
 before(async () => {
-  // `npm test` has just built; a standalone run builds what is missing.
-  if (FUNCTION_FILES.some((fn) => !existsSync(join(ROOT, 'dist', `${fn}.zip`)))) {
-    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
-  }
-  [dev, prod] = await Promise.all([
+  // No --param anywhere: every per-stage setting comes from serverless.yml.
+  [dev, prod, withParams, withoutParams] = await Promise.all([
     slsPackage([]),
-    slsPackage(['--stage', 'prod', '--region', 'us-east-1', `--param=alarmEmail=${ALARM_EMAIL}`]),
+    slsPackage(['--stage', 'prod', '--region', 'us-east-1']),
+    slsPackage(['--stage', PARAMS_STAGE], addStageParams),
+    slsPackage(['--stage', 'noparams']),
   ]);
 });
 
-after(() => {
-  for (const dir of outDirs) rmSync(dir, { recursive: true, force: true });
-});
+after(removeServiceCopies);
 
 // ---------------------------------------------------------------- template helpers
 
@@ -239,7 +254,7 @@ function matchesFilter(pattern: string, line: Record<string, unknown>): boolean 
 
 /** Runs the built ingest bundle on HTTP API events in a child process and returns its JSON log lines. */
 async function ingestLogLines(events: unknown[]): Promise<Array<Record<string, unknown>>> {
-  const script = `const { handler } = await import(${JSON.stringify(join(ROOT, 'dist', 'ingest', 'index.mjs'))});
+  const script = `const { handler } = await import(${JSON.stringify(join(dev.dir, 'dist', 'ingest', 'index.mjs'))});
     for (const event of JSON.parse(process.env.EVENTS)) await handler(event);`;
   const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
     env: {
@@ -268,18 +283,33 @@ describe('packaging', () => {
     assert.ok(Object.keys(prod.template.Resources).length > 0);
   });
 
-  it('deploys one function per functions/*.ts, each the artifact npm run build made', () => {
+  it('deploys one function per functions/*.ts, each the artifact its build made', () => {
     const deployed = ofType(dev.template, 'AWS::Lambda::Function').map(([, r]) => String(r.Properties.FunctionName)).sort();
     assert.deepEqual(deployed, FUNCTION_FILES.map((fn) => `front-webhooks-dev-${fn}`));
     assert.equal(dev.state.package.individually, true);
     for (const fn of FUNCTION_FILES) {
       const artifact = dev.state.service.functions[fn]?.package?.artifact;
       assert.equal(artifact, `dist/${fn}.zip`);
-      assert.ok(statSync(join(ROOT, artifact)).size > 0, `${artifact} is built`);
+      assert.ok(statSync(join(dev.dir, artifact)).size > 0, `${artifact} is built`);
       const [, f] = lambda(dev.template, fn);
       assert.equal(f.Properties.Handler, 'index.handler');
       assert.equal(f.Properties.Runtime, 'nodejs22.x');
       assert.deepEqual(f.Properties.Architectures, ['arm64']);
+    }
+  });
+
+  it('builds the functions first (the local build plugin) and deploys exactly the zips that build wrote', () => {
+    for (const p of [dev, prod]) {
+      assert.ok(p.state.service.plugins?.includes('./serverless/build-plugin.cjs'), 'serverless.yml lists the build plugin');
+      assert.match(p.output, /^Built from the tree in \d+ ms: dist\/ingest\.zip /m);
+      const versions = ofType(p.template, 'AWS::Lambda::Version');
+      assert.equal(versions.length, FUNCTION_FILES.length);
+      for (const fn of FUNCTION_FILES) {
+        const [id] = lambda(p.template, fn);
+        const version = versions.find(([, r]) => JSON.stringify(r.Properties.FunctionName) === JSON.stringify(ref(id)));
+        assert.ok(version, `${fn} has a version`);
+        assert.equal(version[1].Properties.CodeSha256, codeSha256(readFileSync(join(p.dir, 'dist', `${fn}.zip`))), fn);
+      }
     }
   });
 
@@ -475,6 +505,16 @@ describe('IAM: least privilege', () => {
     );
   });
 
+  it('names each role after its stage, region and function (sls deploy function resolves a role by its name)', () => {
+    for (const [t, stage, region] of [[dev.template, 'dev', 'eu-west-1'], [prod.template, 'prod', 'us-east-1']] as const) {
+      for (const fn of FUNCTION_FILES) {
+        const name = roleOf(t, fn)[1].Properties.RoleName;
+        assert.equal(name, `front-webhooks-${stage}-${region}-${fn}`);
+        assert.ok(name.length <= 64, `${name}: IAM allows 64 characters`);
+      }
+    }
+  });
+
   it('lets only Lambda assume the roles', () => {
     for (const fn of FUNCTION_FILES) {
       const [, role] = roleOf(dev.template, fn);
@@ -558,15 +598,53 @@ describe('alarms', () => {
     assert.deepEqual(dimension(a, 'FunctionName'), ref(lambda(t(), 'process')[0]));
   });
 
-  it('all notify the alarm topic, which e-mails only when an address is given', () => {
+  it('all notify the alarm topic', () => {
     for (const [id, a] of ofType(t(), 'AWS::CloudWatch::Alarm')) {
       assert.deepEqual(a.Properties.AlarmActions, [ref('AlarmTopic')], id);
     }
-    const subscription = (x: Template) => resource(x, 'AlarmEmailSubscription');
-    assert.equal(evaluateCondition(dev.template, String(subscription(dev.template).Condition)), false);
-    assert.equal(evaluateCondition(prod.template, String(subscription(prod.template).Condition)), true);
-    assert.equal(subscription(prod.template).Properties.Endpoint, ALARM_EMAIL);
-    assert.equal(subscription(prod.template).Properties.Protocol, 'email');
+  });
+
+  it('name the exact dead-letter command for their stage and region', () => {
+    const a = alarmOn(prod.template, 'AWS/SQS', 'ApproximateNumberOfMessagesVisible');
+    assert.match(String(a.AlarmDescription), /`npm run dlq -- list --stage prod --region us-east-1`/);
+  });
+});
+
+describe('per-stage settings: params.<stage> in serverless.yml, no --param', () => {
+  const subscription = (p: Packaged) => resource(p.template, 'AlarmEmailSubscription');
+  const created = (p: Packaged) => evaluateCondition(p.template, String(subscription(p).Condition));
+  const stageSettings = (p: Packaged) => {
+    const [, stage] = ofType(p.template, 'AWS::ApiGatewayV2::Stage')[0]!;
+    const routes = obj(stage.Properties.DefaultRouteSettings, 'DefaultRouteSettings');
+    return {
+      rate: routes.ThrottlingRateLimit,
+      burst: routes.ThrottlingBurstLimit,
+      oldest: alarmOn(p.template, 'AWS/SQS', 'ApproximateAgeOfOldestMessage').Threshold,
+      signatures: ofType(p.template, 'AWS::CloudWatch::Alarm').find(([, r]) => r.Properties.MetricName === 'SignatureFailures')?.[1].Properties.Threshold,
+    };
+  };
+
+  it('e-mails the alarms of a stage whose block sets alarmEmail, on every deploy, with no flag', () => {
+    assert.equal(created(withParams), true);
+    assert.equal(subscription(withParams).Properties.Endpoint, PARAMS_STAGE_EMAIL);
+    assert.equal(subscription(withParams).Properties.Protocol, 'email');
+    assert.deepEqual(subscription(withParams).Properties.TopicArn, ref('AlarmTopic'));
+  });
+
+  it('subscribes nothing for a stage without alarmEmail', () => {
+    assert.equal(created(withoutParams), false);
+  });
+
+  it('takes each setting from the stage\'s block, and what it does not set from params.default', () => {
+    const own = stageSettings(withParams);
+    const defaults = stageSettings(withoutParams);
+    assert.equal(own.rate, 321);
+    assert.equal(own.oldest, 120);
+    assert.equal(own.burst, defaults.burst);
+    assert.equal(own.signatures, defaults.signatures);
+    assert.ok(Number(defaults.signatures) > 0);
+    assert.notEqual(defaults.rate, 321);
+    assert.notEqual(defaults.oldest, 120);
   });
 });
 
