@@ -1,0 +1,95 @@
+/**
+ * Where the handler types come from: scripts/derive-front-schema.ts (Front's OpenAPI → the trimmed
+ * lib/front/resources.schema.json).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { deriveResourcesSchema, RESOURCES_SCHEMA_PATH } from '../scripts/derive-front-schema.ts';
+
+const resources = JSON.parse(readFileSync(RESOURCES_SCHEMA_PATH, 'utf8')) as { derivedFrom: Record<string, string>; definitions: Record<string, unknown> };
+const FROM = { repository: 'https://github.com/frontapp/front-api-specs', path: 'core-api/core-api.json', commit: 'abc1234', command: 'npm run front-schema -- spec.json' };
+
+/** A small OpenAPI document written for this test, with the constructs Front's spec uses. */
+const openapi = {
+  openapi: '3.0.0',
+  components: {
+    schemas: {
+      EventResponse: {
+        type: 'object',
+        description: 'An event.',
+        properties: {
+          id: { type: 'string', example: 'evt_1' },
+          target: { type: 'object', properties: { data: { oneOf: [{ $ref: '#/components/schemas/ThingResponse' }] } } },
+        },
+      },
+      ThingResponse: {
+        type: 'object',
+        required: ['owner'],
+        properties: {
+          description: { type: 'string', nullable: true, description: 'A property named like a keyword.' },
+          state: { type: 'string', nullable: true, enum: ['on', 'off'] },
+          owner: { nullable: true, $ref: '#/components/schemas/OwnerResponse' },
+          when: { type: 'string', format: 'date-time', pattern: '^\\d+$' },
+        },
+      },
+      OwnerResponse: { type: 'object', properties: { id: { type: 'string' } } },
+      Unrelated: { type: 'object', properties: { secret: { type: 'string' } } },
+    },
+  },
+};
+
+function walk(value: unknown, visit: (schema: Record<string, unknown>) => void): void {
+  if (Array.isArray(value)) for (const item of value) walk(item, visit);
+  else if (typeof value === 'object' && value !== null) {
+    const schema = value as Record<string, unknown>;
+    visit(schema);
+    for (const [key, child] of Object.entries(schema)) {
+      if (key === 'properties' && typeof child === 'object' && child !== null) for (const property of Object.values(child)) walk(property, visit);
+      else walk(child, visit);
+    }
+  }
+}
+
+describe('derive-front-schema: Front OpenAPI → the trimmed resources schema', () => {
+  it('keeps the schemas reachable from EventResponse and only their structure; nullable becomes null', () => {
+    const { schema, dropped } = deriveResourcesSchema(openapi, FROM);
+    const definitions = schema.definitions as Record<string, unknown>;
+    assert.deepEqual(Object.keys(definitions), ['EventResponse', 'OwnerResponse', 'ThingResponse']);
+    assert.deepEqual(definitions.ThingResponse, {
+      type: 'object',
+      required: ['owner'],
+      properties: {
+        description: { type: ['string', 'null'] },
+        state: { type: ['string', 'null'], enum: ['on', 'off', null] },
+        owner: { anyOf: [{ $ref: '#/definitions/OwnerResponse' }, { type: 'null' }] },
+        when: { type: 'string' },
+      },
+    });
+    assert.deepEqual(definitions.EventResponse, {
+      type: 'object',
+      properties: { id: { type: 'string' }, target: { type: 'object', properties: { data: { oneOf: [{ $ref: '#/definitions/ThingResponse' }] } } } },
+    });
+    assert.deepEqual(Object.fromEntries(dropped), { description: 2, example: 1, format: 1, pattern: 1 });
+    assert.deepEqual(schema.derivedFrom, FROM);
+  });
+
+  it('refuses a document without component schemas, or with a reference it cannot follow', () => {
+    assert.throws(() => deriveResourcesSchema({ openapi: '3.0.0' }, FROM), /no components\.schemas/);
+    const dangling = { components: { schemas: { EventResponse: { properties: { x: { $ref: '#/components/schemas/Missing' } } } } } };
+    assert.throws(() => deriveResourcesSchema(dangling, FROM), /Missing is referenced but not defined/);
+  });
+
+  it('the committed lib/front/resources.schema.json says where it comes from and holds structure only', () => {
+    assert.equal(resources.derivedFrom.repository, 'https://github.com/frontapp/front-api-specs');
+    assert.equal(resources.derivedFrom.commit, 'f8f5386f91ee6fd1c3a393a2a02641e217b08032');
+    assert.match(resources.derivedFrom.command ?? '', /^npm run front-schema/);
+    const structural = new Set(['type', 'properties', 'required', 'enum', 'items', 'oneOf', 'anyOf', 'allOf', 'additionalProperties', '$ref']);
+    const keywords = new Set<string>();
+    for (const definition of Object.values(resources.definitions)) walk(definition, (schema) => { for (const key of Object.keys(schema)) keywords.add(key); });
+    assert.deepEqual([...keywords].filter((key) => !structural.has(key)), []);
+    for (const name of ['EventResponse', 'MessageResponse', 'TeammateResponse', 'TagResponse', 'CommentResponse', 'InboxResponse', 'LinkResponse', 'RuleResponse', 'ConversationResponse']) {
+      assert.ok(resources.definitions[name], `${name} is in the derived schema`);
+    }
+  });
+});
