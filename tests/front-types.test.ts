@@ -1,11 +1,15 @@
 /**
  * Where the handler types come from: scripts/derive-front-schema.ts (Front's OpenAPI → the trimmed
- * lib/front/resources.schema.json).
+ * lib/front/resources.schema.json), scripts/generate-front-types.ts (that schema + lib/front/event-shapes.ts →
+ * one JSON Schema → lib/generated/front-types.ts).
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { EVENT_SHAPES } from '../lib/front/event-shapes.ts';
+import { FRONT_EVENT_TYPES } from '../lib/front/event-types.ts';
 import { deriveResourcesSchema, RESOURCES_SCHEMA_PATH } from '../scripts/derive-front-schema.ts';
+import { frontEventsSchema } from '../scripts/generate-front-types.ts';
 
 const resources = JSON.parse(readFileSync(RESOURCES_SCHEMA_PATH, 'utf8')) as { derivedFrom: Record<string, string>; definitions: Record<string, unknown> };
 const FROM = { repository: 'https://github.com/frontapp/front-api-specs', path: 'core-api/core-api.json', commit: 'abc1234', command: 'npm run front-schema -- spec.json' };
@@ -91,5 +95,29 @@ describe('derive-front-schema: Front OpenAPI → the trimmed resources schema', 
     for (const name of ['EventResponse', 'MessageResponse', 'TeammateResponse', 'TagResponse', 'CommentResponse', 'InboxResponse', 'LinkResponse', 'RuleResponse', 'ConversationResponse']) {
       assert.ok(resources.definitions[name], `${name} is in the derived schema`);
     }
+  });
+});
+
+describe('generate-front-types: one schema for the types', () => {
+  it('types the source and target by the event-shapes table: inbox arrays, unknown data where Front gives no schema', () => {
+    const definitions = frontEventsSchema().definitions as Record<string, { properties: Record<string, unknown>; required: string[] }>;
+    assert.deepEqual(definitions.InboundEvent?.properties.source, { $ref: '#/definitions/InboxesRef' });
+    assert.deepEqual(definitions.AssignEvent?.properties.source, { oneOf: [{ $ref: '#/definitions/TeammateRef' }, { $ref: '#/definitions/RuleRef' }] });
+    assert.deepEqual(definitions.MoveEvent?.properties.target, { $ref: '#/definitions/InboxesRef' });
+    assert.deepEqual(definitions.InboxesRef?.properties.data, { type: 'array', items: { $ref: '#/definitions/Inbox' } });
+    assert.deepEqual(definitions.RecipientRef?.properties.data, {});
+    assert.deepEqual(definitions.CallStartedEvent?.properties.target, { $ref: '#/definitions/UnspecifiedRef' });
+    assert.ok(!definitions.CallStartedEvent?.required.includes('target'));
+    assert.deepEqual(definitions.TagEventPreview?.properties.conversation, { $ref: '#/definitions/ConversationPreview' });
+    assert.equal(Object.keys(EVENT_SHAPES).length, 37);
+  });
+
+  it('fails the build, saying what to update, when Front\'s schema and the project\'s event knowledge differ', () => {
+    const withNewType = structuredClone(resources) as unknown as { definitions: { EventResponse: { properties: { type: { enum: string[] } } } } };
+    withNewType.definitions.EventResponse.properties.type.enum.push('hologram_projected');
+    assert.throws(() => frontEventsSchema(withNewType), /Front only: hologram_projected.*update FRONT_EVENT_TYPES and EVENT_SHAPES/);
+    const withoutInboxes = structuredClone(resources) as { definitions: Record<string, unknown> };
+    delete withoutInboxes.definitions.InboxResponse;
+    assert.throws(() => frontEventsSchema(withoutInboxes), /RESOURCE_DATA\.inboxes: InboxResponse is not in lib\/front\/resources\.schema\.json/);
   });
 });
