@@ -1,13 +1,15 @@
 /**
  * Where the handler types come from: scripts/derive-front-schema.ts (Front's OpenAPI → the trimmed
  * lib/front/resources.schema.json), scripts/generate-front-types.ts (that schema + lib/front/event-shapes.ts →
- * one JSON Schema → lib/generated/front-types.ts).
+ * one JSON Schema → lib/generated/front-types.ts), and the samples every test uses, checked against that schema.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import Ajv, { type ValidateFunction } from 'ajv';
 import { EVENT_SHAPES } from '../lib/front/event-shapes.ts';
 import { FRONT_EVENT_TYPES } from '../lib/front/event-types.ts';
+import { sampleEventBody } from '../lib/front/samples.ts';
 import { deriveResourcesSchema, RESOURCES_SCHEMA_PATH } from '../scripts/derive-front-schema.ts';
 import { frontEventsSchema } from '../scripts/generate-front-types.ts';
 
@@ -98,7 +100,36 @@ describe('derive-front-schema: Front OpenAPI → the trimmed resources schema', 
   });
 });
 
-describe('generate-front-types: one schema for the types', () => {
+describe('generate-front-types: one schema for the types and for the samples', () => {
+  const ajv = new Ajv({ strict: true, allErrors: true, allowUnionTypes: true });
+  ajv.addSchema(frontEventsSchema());
+  const bodySchema = (type: string, preview: boolean): ValidateFunction => {
+    const name = `${type.split('_').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('')}Event${preview ? 'Preview' : ''}`;
+    const validate = ajv.getSchema(`https://front-webhooks-aws/schemas/front-events.json#/definitions/${name}`);
+    if (!validate) throw new Error(`no schema for ${name}`);
+    return validate;
+  };
+
+  it('every known event type\'s sample, full and preview, is what its generated type says', () => {
+    // One object shaped like FrontEventBodies, validated by its root schema: one compilation for all 74 bodies.
+    const samples = Object.fromEntries(FRONT_EVENT_TYPES.map((type) => [type, { full: sampleEventBody(type), preview: sampleEventBody(type, { preview: true }) }]));
+    const validate = ajv.getSchema('https://front-webhooks-aws/schemas/front-events.json');
+    assert.ok(validate);
+    assert.equal(validate(samples), true, ajv.errorsText(validate.errors, { separator: '\n' }));
+  });
+
+  it('the schema tells a sample that drifted: a tag without a name, a preview with data, an undocumented field', () => {
+    const tag = sampleEventBody('tag') as unknown as { target: { data: Record<string, unknown> } };
+    delete tag.target.data.name;
+    assert.equal(bodySchema('tag', false)(tag), false);
+    const preview = sampleEventBody('tag', { preview: true }) as unknown as { target: Record<string, unknown> };
+    preview.target.data = { id: 'tag_1' };
+    assert.equal(bodySchema('tag', true)(preview), false);
+    const message = sampleEventBody('inbound') as unknown as { target: { data: Record<string, unknown> } };
+    message.target.data.mood = 'cheerful';
+    assert.equal(bodySchema('inbound', false)(message), false);
+  });
+
   it('types the source and target by the event-shapes table: inbox arrays, unknown data where Front gives no schema', () => {
     const definitions = frontEventsSchema().definitions as Record<string, { properties: Record<string, unknown>; required: string[] }>;
     assert.deepEqual(definitions.InboundEvent?.properties.source, { $ref: '#/definitions/InboxesRef' });
