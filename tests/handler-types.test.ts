@@ -96,4 +96,12 @@ describe('typed handler payloads, compiled', () => {
     assert.match(example, /event\.body\.target\.data/, 'the example reads the typed target');
     assert.deepEqual(asWritten.filter((d) => d.file?.fileName === README_EXAMPLE).map(describeDiagnostic), []);
   });
+
+  it('the README\'s "Test your handler" example is the first test of tests/inbound-handler.test.ts, which runs', () => {
+    const example = readmeBlock(readme, 'Test your handler');
+    const testFile = readFileSync(join(ROOT, 'tests', 'inbound-handler.test.ts'), 'utf8');
+    const firstTest = /^ {2}it\([\s\S]*?^ {2}\}\);\n/m.exec(testFile)?.[0].replace(/^ {2}/gm, '');
+    assert.ok(firstTest, 'tests/inbound-handler.test.ts has a first test');
+    assert.ok(example.includes(firstTest), `README's example holds:\n${firstTest}`);
+  });
 });
