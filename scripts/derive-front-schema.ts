@@ -9,7 +9,7 @@
  * OpenAPI 3.0's `nullable` becomes JSON Schema's `null` type, so the result is a plain draft-07 schema
  * that both json-schema-to-typescript (types, at build) and ajv (checking samples, in tests) read.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 
@@ -139,6 +139,9 @@ function provenance(openapi: unknown, sourcePath: string, commit: string | undef
 }
 
 export function writeResourcesSchema(sourcePath: string, commit?: string, outPath = RESOURCES_SCHEMA_PATH): DeriveResult {
+  if (!existsSync(sourcePath)) {
+    throw new Error(`${sourcePath} does not exist: pass the path of ../shared/front/event-schemas.json or of front-api-specs' core-api/core-api.json`);
+  }
   const openapi: unknown = JSON.parse(readFileSync(sourcePath, 'utf8'));
   const result = deriveResourcesSchema(openapi, provenance(openapi, sourcePath, commit));
   writeFileSync(outPath, `${JSON.stringify(result.schema, null, 2)}\n`);
