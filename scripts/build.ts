@@ -1,5 +1,5 @@
 /**
- * `npm run build`: compiles the JSON Schemas to standalone validators, bundles each function in
+ * `npm run build`: generates lib/generated/ (standalone validators, Front event types), bundles each function in
  * functions/ to dist/<function>/index.mjs (handler export `handler`) and zips it to dist/<function>.zip,
  * the artifact serverless.yml deploys. Zips are reproducible: fixed mtimes, sorted entries.
  */
@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import yazl from 'yazl';
-import { generateValidators } from './generate-validators.ts';
+import { generateSources } from './generate.ts';
 
 const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
 
@@ -32,7 +32,7 @@ function zip(dir: string, out: string): Promise<void> {
 }
 
 export async function buildAll(): Promise<Array<{ name: string; bundleBytes: number; zipBytes: number }>> {
-  generateValidators();
+  await generateSources();
   rmSync('dist', { recursive: true, force: true });
   const results = [];
   for (const name of FUNCTIONS) {

@@ -1,39 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { signApp, signRule, type Scheme } from '../signature.ts';
 import type { AppEnvelopeBody, FrontEventBody } from './event.ts';
+import { EVENT_SHAPES } from './event-shapes.ts';
+import type { KnownFrontEventType } from './event-types.ts';
+import type { Comment, Conversation, ConversationPreview, FrontEventBodyOf, Inbox, Link, Message, Rule, Tag, Teammate } from './payloads.ts';
 
 /**
  * Realistic Front events, written for this project from the shapes in Front's OpenAPI spec:
- * used by the tests, the benchmark and `npm run send`. Not captured from a live tenant.
+ * used by the tests, the benchmark, `npm run send` and lib/testing.ts. Not captured from a live tenant.
+ * Each resource below is typed with the generated Front types, and tests/front-types.test.ts validates every
+ * event type's sample, full and preview, against the schema those types come from.
  */
 
 const API = 'https://acme.api.frontapp.com';
 
-/** What `_meta.type` the source and target carry for each event type (Front's events reference). */
-const SHAPES: Record<string, { source: string; target?: string }> = {
-  assign: { source: 'teammate', target: 'teammate' },
-  unassign: { source: 'teammate' },
-  archive: { source: 'rule' },
-  reopen: { source: 'teammate' },
-  trash: { source: 'teammate' },
-  restore: { source: 'teammate' },
-  reminder: { source: 'reminder' },
-  comment: { source: 'teammate', target: 'comment' },
-  mention: { source: 'teammate', target: 'comment' },
-  inbound: { source: 'inboxes', target: 'message' },
-  outbound: { source: 'inboxes', target: 'message' },
-  out_reply: { source: 'inboxes', target: 'message' },
-  move: { source: 'teammate', target: 'inboxes' },
-  forward: { source: 'teammate', target: 'message' },
-  tag: { source: 'rule', target: 'tag' },
-  untag: { source: 'teammate', target: 'tag' },
-  sending_error: { source: 'recipient', target: 'message' },
-  message_bounce_error: { source: 'recipient', target: 'message' },
-  conversations_merged: { source: 'teammate', target: 'deleted_conversation_ids' },
-  link_added: { source: 'teammate', target: 'link' },
-  link_removed: { source: 'teammate', target: 'link' },
-  custom_field_updated: { source: 'teammate', target: 'custom_field' },
-};
+/** Where Front documents teammate or rule, most samples come from a teammate; these show a rule instead. */
+const RULE_SOURCED: ReadonlySet<string> = new Set(['archive', 'tag']);
 
 const PREFIX: Record<string, string> = {
   teammate: 'tea', rule: 'rul', inboxes: 'inb', message: 'msg', comment: 'com', tag: 'tag', link: 'top',
@@ -48,33 +30,69 @@ function link(kind: string, id: string): { self: string } {
   return { self: `${API}/${kind === 'inboxes' ? 'inboxes' : `${kind}s`}/${id}` };
 }
 
+function teammate(id: string): Teammate {
+  return { _links: link('teammate', id), id, email: 'leela@acme.example', username: 'leela', first_name: 'Turanga', last_name: 'Leela', is_admin: false, is_available: true, is_blocked: false, type: 'user', custom_fields: {} };
+}
+
+function inbox(id: string): Inbox {
+  return { _links: link('inboxes', id), id, name: 'Support', is_private: false, is_public: true, custom_fields: {} };
+}
+
+function message(id: string, messageBytes: number): Message {
+  const paragraph = '<p>Hello, my order #4521 arrived damaged — could you send a replacement? Thanks, Fry.</p>';
+  const body = paragraph.repeat(Math.max(1, Math.ceil(messageBytes / paragraph.length)));
+  return {
+    _links: link('message', id), id, type: 'email', is_inbound: true, draft_mode: null,
+    created_at: 1764160000.5, subject: 'Damaged order', blurb: 'Hello, my order #4521 arrived damaged',
+    recipients: [{ _links: { related: { contact: `${API}/contacts/crd_1` } }, name: 'Philip J. Fry', handle: 'fry@example.com', role: 'from' }],
+    body, text: body.replace(/<[^>]+>/g, ''), attachments: [], metadata: { headers: {} },
+  };
+}
+
+function tag(id: string): Tag {
+  return { _links: link('tag', id), id, name: 'urgent', description: null, highlight: 'red', is_private: false, is_visible_in_conversation_lists: true, created_at: 1764160000, updated_at: 1764160000 };
+}
+
+function comment(id: string): Comment {
+  return { _links: link('comment', id), id, author: teammate('tea_author'), body: '@leela can you take this one?', posted_at: 1764160000.25, attachments: [], is_pinned: false };
+}
+
+function topicLink(id: string): Link {
+  return { _links: link('link', id), id, name: 'JIRA-42', type: 'web', external_url: 'https://jira.example/JIRA-42', custom_fields: {} };
+}
+
+function rule(id: string): Rule {
+  return { _links: link('rule', id), id, name: 'Route urgent mail', actions: ['Assign to Leela'], is_private: false };
+}
+
 function fullResource(kind: string, id: string, messageBytes: number): unknown {
   switch (kind) {
-    case 'teammate':
-      return { _links: link(kind, id), id, email: 'leela@acme.example', username: 'leela', first_name: 'Turanga', last_name: 'Leela', is_admin: false, is_available: true, is_blocked: false, type: 'user', custom_fields: {} };
-    case 'inboxes':
-      return [{ _links: link(kind, id), id, name: 'Support', is_private: false, is_public: true, custom_fields: {} }];
-    case 'message': {
-      const paragraph = '<p>Hello, my order #4521 arrived damaged — could you send a replacement? Thanks, Fry.</p>';
-      const body = paragraph.repeat(Math.max(1, Math.ceil(messageBytes / paragraph.length)));
-      return {
-        _links: link(kind, id), id, type: 'email', is_inbound: true, draft_mode: null, error_type: null,
-        created_at: 1764160000.5, subject: 'Damaged order', blurb: 'Hello, my order #4521 arrived damaged',
-        author: null, recipients: [{ _links: { related: { contact: `${API}/contacts/crd_1` } }, name: 'Philip J. Fry', handle: 'fry@example.com', role: 'from' }],
-        body, text: body.replace(/<[^>]+>/g, ''), attachments: [], metadata: { headers: {} },
-      };
-    }
-    case 'tag':
-      return { _links: link(kind, id), id, name: 'urgent', highlight: 'red', is_private: false, is_visible_in_conversation_lists: true, created_at: 1764160000, updated_at: 1764160000 };
-    case 'comment':
-      return { _links: link(kind, id), id, author: null, body: '@leela can you take this one?', posted_at: 1764160000.25, attachments: [], is_pinned: false };
-    case 'link':
-      return { _links: link(kind, id), id, name: 'JIRA-42', type: 'web', external_url: 'https://jira.example/JIRA-42', custom_fields: {} };
-    case 'rule':
-      return { _links: link(kind, id), id, name: 'Route urgent mail', actions: ['Assign to Leela'], is_private: false };
-    default:
-      return { id };
+    case 'teammate': return teammate(id);
+    case 'inboxes': return [inbox(id)];
+    case 'message': return message(id, messageBytes);
+    case 'tag': return tag(id);
+    case 'comment': return comment(id);
+    case 'link': return topicLink(id);
+    case 'rule': return rule(id);
+    // Front's spec gives no schema for these kinds' data (reminder, recipient, custom_field, …).
+    default: return { id };
   }
+}
+
+function conversation(id: string): Conversation {
+  return {
+    _links: { self: `${API}/conversations/${id}` },
+    id, type: 'conversation', subject: 'Damaged order', status: 'assigned', ticket_ids: [],
+    assignee: null, recipient: { _links: { related: { contact: `${API}/contacts/crd_1` } }, name: 'Philip J. Fry', handle: 'fry@example.com', role: 'from' },
+    tags: [], links: [], custom_fields: {}, is_private: false, scheduled_reminders: [], metadata: {}, created_at: 1764150000.75,
+  };
+}
+
+function conversationPreview(id: string): ConversationPreview {
+  return {
+    _links: { self: `${API}/conversations/${id}`, related: { events: `${API}/conversations/${id}/events`, messages: `${API}/conversations/${id}/messages` } },
+    id,
+  };
 }
 
 export interface SampleOptions {
@@ -92,7 +110,10 @@ export interface SampleOptions {
 export function sampleEvent(options: SampleOptions = {}): FrontEventBody {
   const type = options.type ?? 'inbound';
   const id = options.id ?? randomId('evt');
-  const shape = SHAPES[type] ?? { source: 'teammate' };
+  // Types Front does not document (and types it may add) get a teammate source and no target.
+  const shape = EVENT_SHAPES[type as KnownFrontEventType] ?? { source: 'unspecified', target: 'unspecified' };
+  const sourceKind = shape.source === 'unspecified' ? 'teammate' : RULE_SOURCED.has(type) ? 'rule' : shape.source[0] ?? 'teammate';
+  const targetKind = shape.target === 'none' || shape.target === 'unspecified' ? undefined : shape.target;
   const conversationId = options.conversationId === undefined ? randomId('cnv') : options.conversationId;
   const resource = (kind: string) => {
     const resourceId = randomId(PREFIX[kind] ?? 'res');
@@ -100,26 +121,27 @@ export function sampleEvent(options: SampleOptions = {}): FrontEventBody {
       ? { _meta: { type: kind }, _links: link(kind, resourceId), id: resourceId }
       : { _meta: { type: kind }, data: fullResource(kind, resourceId, options.messageBytes ?? 600) };
   };
-  const conversation = conversationId === null ? undefined : options.preview
-    ? {
-        _links: { self: `${API}/conversations/${conversationId}`, related: { events: `${API}/conversations/${conversationId}/events`, messages: `${API}/conversations/${conversationId}/messages` } },
-        id: conversationId,
-      }
-    : {
-        _links: { self: `${API}/conversations/${conversationId}` },
-        id: conversationId, type: 'conversation', subject: 'Damaged order', status: 'assigned', ticket_ids: [],
-        assignee: null, recipient: { _links: { related: { contact: `${API}/contacts/crd_1` } }, name: 'Philip J. Fry', handle: 'fry@example.com', role: 'from' },
-        tags: [], links: [], custom_fields: {}, is_private: false, scheduled_reminders: [], metadata: {}, created_at: 1764150000.75,
-      };
+  const conversationOfEvent = conversationId === null ? undefined : options.preview ? conversationPreview(conversationId) : conversation(conversationId);
   return {
     _links: { self: `${API}/events/${id}` },
     id,
     type,
     emitted_at: options.emittedAt ?? Date.now() / 1000,
-    source: resource(shape.source),
-    ...(shape.target && { target: resource(shape.target) }),
-    ...(conversation && { conversation }),
+    source: resource(sourceKind),
+    ...(targetKind && { target: resource(targetKind) }),
+    ...(conversationOfEvent && { conversation: conversationOfEvent }),
   };
+}
+
+/**
+ * A `type` event's body, typed as the generated Front types say. The cast stands on a test: every known
+ * type's sample, full and preview, validates against the schema the types are generated from.
+ */
+export function sampleEventBody<T extends KnownFrontEventType, Preview extends boolean = false>(
+  type: T,
+  options: Omit<SampleOptions, 'type' | 'preview' | 'conversationId'> & { preview?: Preview; conversationId?: string } = {},
+): FrontEventBodyOf<T, Preview> {
+  return sampleEvent({ ...options, type }) as unknown as FrontEventBodyOf<T, Preview>;
 }
 
 /** Front's application-webhook names for some event types (third-party lists; Front publishes none). */

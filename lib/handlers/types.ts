@@ -1,5 +1,6 @@
 import type { FrontEvent } from '../front/event.ts';
 import type { KnownFrontEventType } from '../front/event-types.ts';
+import type { TypedFrontEvent } from '../front/payloads.ts';
 import type { Arrival } from '../queue.ts';
 
 /** A structured logger as handlers use it (Powertools Logger satisfies it). */
@@ -26,8 +27,12 @@ export interface HandlerContext {
   signal: AbortSignal;
 }
 
-/** A Front event whose `type` is known statically: what a handler registered for that type receives. */
-export type FrontEventOf<T extends string> = FrontEvent & { type: T };
+/**
+ * What a handler registered for `T` receives. For a known type the body is typed from Front's schemas and
+ * `preview` tells full from preview (lib/front/payloads.ts); for `string` (the default handler, any type)
+ * it is the FrontEvent as normalized, its body as Front sent it.
+ */
+export type FrontEventOf<T extends string> = T extends KnownFrontEventType ? TypedFrontEvent<T> : FrontEvent & { type: T };
 
 /**
  * Handles one event. Resolve to acknowledge it; throw to have it retried (the events behind it in the same
@@ -52,6 +57,7 @@ export function defineHandlers(registry: HandlerRegistry): HandlerRegistry {
 
 /** The handler for a type and its name as the "front event processed" line reports it. */
 export function resolveHandler(registry: HandlerRegistry, type: string): { name: string; handle: FrontEventHandler } {
+  // A handler typed for `type` receives the event of that type: routing by type is what makes the cast true.
   const specific = Object.hasOwn(registry, type) && type !== 'default'
     ? (registry as Record<string, FrontEventHandler | undefined>)[type]
     : undefined;

@@ -1,29 +1,18 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { signedHeaders } from '../../lib/front/samples.ts';
 import { handlers as defaultRegistry } from '../../lib/handlers/index.ts';
-import type { EventLogger, HandlerRegistry } from '../../lib/handlers/types.ts';
+import type { HandlerRegistry } from '../../lib/handlers/types.ts';
 import { createProcessHandler } from '../../lib/process/handler.ts';
 import { DEFAULT_SETTINGS, type ProcessSettings } from '../../lib/process/settings.ts';
 import { createDynamoClient, createDynamoEventStore } from '../../lib/store/events.ts';
 import type { ProcessMetrics } from '../../lib/process/metrics.ts';
 import type { Scheme } from '../../lib/signature.ts';
+import { recordingLogger, type LogRecord } from '../../lib/testing.ts';
 import { startLocalStack, type LocalStack } from '../../local/stack.ts';
 import { APP_SECRET, RULE_SECRET } from './ingest.ts';
 
-/** One log line as the process function wrote it: level, message and fields. */
-export interface LogRecord {
-  level: 'debug' | 'info' | 'warn' | 'error';
-  message: string;
-  [field: string]: unknown;
-}
-
-/** A logger that keeps every line, in order, for assertions. */
-export function recordingLogger(records: LogRecord[]): EventLogger {
-  const at = (level: LogRecord['level']) => (message: string, ...fields: Array<Record<string, unknown>>) => {
-    records.push({ ...Object.assign({}, ...fields), level, message });
-  };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
+// The same recorder lib/testing.ts gives handler authors; re-exported for the suites that import it from here.
+export { recordingLogger, type LogRecord };
 
 export interface RecordedMetrics extends ProcessMetrics {
   processedByType: Map<string, number>;
