@@ -39,7 +39,7 @@ describe('sampleFrontEvent', () => {
   });
 
   it('refuses overrides that make an event the process function would dead-letter, or turn a full event into a preview', () => {
-    assert.throws(() => sampleFrontEvent('tag', { overrides: { id: 'not an event id' } }), /not one the process function accepts.*\/id must match pattern/);
+    assert.throws(() => sampleFrontEvent('tag', { overrides: { id: '' } }), /not one the process function accepts.*\/id must NOT have fewer than 1 characters/);
     // A preview's conversation gains a status: normalization would read it as a full event.
     const fullLooking = { conversation: { status: 'assigned' } } as unknown as { conversation: { id: string } };
     assert.throws(() => sampleFrontEvent('tag', { preview: true, overrides: fullLooking }), /made the sample tag event a full event/);
