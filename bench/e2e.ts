@@ -14,7 +14,7 @@ import { handlers } from '../lib/handlers/index.ts';
 import type { EventLogger } from '../lib/handlers/types.ts';
 import { createProcessHandler } from '../lib/process/handler.ts';
 import { createDynamoClient, createDynamoEventStore } from '../lib/store/events.ts';
-import type { ProcessMetrics } from '../lib/process/metrics.ts';
+import { noMetrics, type ProcessMetrics } from '../lib/process/metrics.ts';
 import { startLocalStack } from '../local/stack.ts';
 
 const SECRET = 'bench-rule-secret';
@@ -79,7 +79,7 @@ async function load(url: string, batch: readonly Request[], concurrency: number)
   };
 }
 
-const silentMetrics: ProcessMetrics = { processed() {}, failed() {}, deadLettered() {}, skipped() {}, flush() {} };
+const silentMetrics: ProcessMetrics = noMetrics;
 
 export async function runE2eBench(options: { requests?: number; concurrency?: number; conversations?: number } = {}): Promise<E2eResult> {
   const count = options.requests ?? 2000;

@@ -15,6 +15,7 @@ import { build, type Plugin } from 'esbuild';
 import { sampleEvent } from '../lib/front/samples.ts';
 import { handlers } from '../lib/handlers/index.ts';
 import { createProcessHandler } from '../lib/process/handler.ts';
+import { noMetrics } from '../lib/process/metrics.ts';
 import type { EventState, EventStore } from '../lib/store/events.ts';
 import { ATTR } from '../lib/queue.ts';
 
@@ -80,6 +81,7 @@ function memoryStore(): EventStore {
     async get(id) { return items.get(id); },
     async markProcessed(id, at) { items.set(id, { attempts: items.get(id)?.attempts ?? 0, processedAt: at.toISOString() }); return {}; },
     async recordFailure(id) { const attempts = (items.get(id)?.attempts ?? 0) + 1; items.set(id, { attempts }); return attempts; },
+    async processedAmong(ids) { return new Set(ids.filter((id) => items.get(id)?.processedAt)); },
   };
 }
 
@@ -125,7 +127,7 @@ export async function runProcessBench(options: { runs?: number; batches?: number
     const silent = { debug() {}, info() {}, warn() {}, error() {} };
     const handler = createProcessHandler({
       registry: handlers, sqs: new SQSClient({ region: 'us-east-1' }), queueUrl: 'unused', dlqUrl: 'unused', logger: silent,
-      store: memoryStore(), metrics: { processed() {}, failed() {}, deadLettered() {}, skipped() {}, flush() {} },
+      store: memoryStore(), metrics: noMetrics,
     });
     const batches = options.batches ?? 500;
     const prepared = Array.from({ length: batches + 50 }, () => records(10));

@@ -8,6 +8,7 @@ import { emfMetrics } from '../lib/process/metrics.ts';
 import { createProcessHandler } from '../lib/process/handler.ts';
 import { processSettingsFromEnv } from '../lib/process/settings.ts';
 import { createDynamoClient, createDynamoEventStore, stateTableFromEnv } from '../lib/store/events.ts';
+import { createFrontApi, frontApiSettingsFromEnv } from '../lib/front/settings.ts';
 
 // Built once per cold start: configuration errors fail here, loudly, not at the first event. Service name and
 // metrics namespace come from POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE; the defaults keep a
@@ -22,12 +23,26 @@ const metrics = new Metrics({
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'front-webhooks-process',
 });
 
+const dynamo = createDynamoClient();
+const frontApi = frontApiSettingsFromEnv(process.env);
+// Said once per cold start: what this function does with Front's API (fetching needs a token; see docs/operations.md).
+logger.info('front api', {
+  token: frontApi.token.source,
+  hydratePreviews: frontApi.hydratePreviews,
+  oversizeEvents: 'fetched from Front when a token is configured, else kept in the DLQ',
+});
+
 const processBatch = createProcessHandler({
   registry: handlers,
   sqs: new SQSClient({ maxAttempts: 3 }),
   queueUrl,
   dlqUrl,
-  store: createDynamoEventStore({ client: createDynamoClient(), ...stateTable }),
+  store: createDynamoEventStore({ client: dynamo, ...stateTable }),
+  front: {
+    client: createFrontApi(frontApi, { client: dynamo, tableName: stateTable.tableName }),
+    token: frontApi.token,
+    hydratePreviews: frontApi.hydratePreviews,
+  },
   logger,
   metrics: emfMetrics(metrics),
   settings,

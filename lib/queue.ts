@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { SendMessageCommand, SQSClient, type MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { Scheme } from './signature.ts';
 
 /**
@@ -25,6 +25,8 @@ export const ATTR = {
   attempts: 'handler-attempts',
   /** The SQS sequence number the event had in the main queue, so a redrive keeps a conversation's order. */
   sequence: 'queue-sequence',
+  /** `reference` when the body is not the event but where to fetch it from Front (an event too large for SQS). */
+  bodyKind: 'body-kind',
 } as const;
 
 /** How an event reached the queue: Front's webhook, the reconciliation with Front's Events API, or a DLQ redrive. */
@@ -246,4 +248,70 @@ export function eventAttributes(fields: {
     [ATTR.receivedAt]: fields.receivedAt,
     [ATTR.bodyEncoding]: fields.encoding,
   };
+}
+
+/** An event as the queue holds it: the bytes Front signed (or the Events API returned), its group and dedup id. */
+export function eventMessage(raw: Buffer, event: { id: string; type: string; conversation?: { id: string } | undefined }, fields: { scheme: Scheme; receivedAt: string; arrival?: Arrival }): QueuedMessage {
+  const { body, encoding } = encodeBody(raw);
+  return {
+    body,
+    groupId: groupIdOf(event),
+    // Repeated deliveries of one event within SQS's 5-minute window collapse into one message, whichever path sent them.
+    deduplicationId: fifoId(event.id),
+    attributes: {
+      ...eventAttributes({ eventId: event.id, eventType: event.type, scheme: fields.scheme, receivedAt: fields.receivedAt, encoding }),
+      ...(fields.arrival && fields.arrival !== 'webhook' && { [ATTR.arrival]: fields.arrival }),
+    },
+  };
+}
+
+/** What a reference message holds instead of an event too large for SQS: where to fetch it, and what was received. */
+export interface EventReference {
+  eventId: string;
+  eventType: string;
+  conversationId?: string;
+  /** Size and SHA-256 of the body as received, for the record (Front's API returns the event re-serialized). */
+  bytes: number;
+  sha256: string;
+  /** App webhooks only: the envelope's event name and company, which the Events API does not return. */
+  appEventType?: string;
+  companyId?: string;
+}
+
+/** The message that stands for an event too large for SQS: the process function fetches the event from Front. */
+export function referenceMessage(reference: EventReference, fields: { scheme: Scheme; receivedAt: string; arrival?: Arrival }): QueuedMessage {
+  const event = { id: reference.eventId, type: reference.eventType, ...(reference.conversationId && { conversation: { id: reference.conversationId } }) };
+  const message = eventMessage(Buffer.from(JSON.stringify(reference)), event, fields);
+  message.attributes[ATTR.bodyKind] = 'reference';
+  return message;
+}
+
+/**
+ * Sends messages to a FIFO queue in batches of 10 (SQS's limit per call), in order, within the deadline per call;
+ * an entry SQS refuses is sent again once on its own. Throws QueueUnavailableError naming what was not sent.
+ */
+export async function sendBatchToQueue(client: SQSClient, queueUrl: string, messages: readonly QueuedMessage[], deadlineMs: number): Promise<void> {
+  for (let i = 0; i < messages.length; i += 10) {
+    const chunk = messages.slice(i, i + 10);
+    let failed: QueuedMessage[];
+    try {
+      const { Failed = [] } = await client.send(new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: chunk.map((m, n) => ({
+          Id: String(n),
+          MessageBody: m.body,
+          MessageGroupId: m.groupId,
+          MessageDeduplicationId: m.deduplicationId,
+          MessageAttributes: toAttributes(m.attributes),
+        })),
+      }), { abortSignal: AbortSignal.timeout(deadlineMs) });
+      failed = Failed.map((f) => chunk[Number(f.Id)]!).filter(Boolean);
+    } catch (error) {
+      const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      throw new QueueUnavailableError(`could not send ${chunk.length} message(s) to ${queueUrl}: ${detail}`, { cause: error });
+    }
+    // An entry SQS refused (throttling, in practice) goes again on its own. Entries are always sent in order, so
+    // a conversation's events only change order in the queue in that rare case; the state table still runs each once.
+    for (const message of failed) await sendToQueue(client, queueUrl, message, deadlineMs);
+  }
 }

@@ -29,6 +29,8 @@ interface FauxqsMessage {
 
 interface FauxqsQueue {
   attributes: Record<string, string>;
+  deduplicationCache: { clear(): void };
+  recordDeduplication(dedupId: string, messageId: string, sequenceNumber: string): void;
   fifoMessages: Map<string, FauxqsMessage[]>;
   fifoLockedGroups: Map<string, number>;
   inflightMessages: Map<string, { message: FauxqsMessage; receiptHandle: string; visibilityDeadline: number }>;
@@ -40,6 +42,16 @@ interface FauxqsQueue {
 }
 
 let applied = false;
+/** Every queue that has deduplicated anything, so that expireDeduplication can reach it. */
+const deduplicating = new Set<FauxqsQueue>();
+
+/**
+ * Forgets every FIFO deduplication id, as SQS does after 5 minutes: lets a test deliver the same event again
+ * "much later" (after the window), which only the state table must then catch.
+ */
+export function expireDeduplication(): void {
+  for (const queue of deduplicating) queue.deduplicationCache.clear();
+}
 
 /** Puts every FIFO group back in sequence order (messages returned from flight are re-inserted at the front). */
 function sortGroups(queue: FauxqsQueue): void {
@@ -62,10 +74,15 @@ export async function patchFauxqsFifo(): Promise<void> {
   if (applied) return;
   const module = await import(new URL('./sqs/sqsStore.js', import.meta.resolve('fauxqs')).href) as { SqsQueue?: { prototype: FauxqsQueue } };
   const proto = module.SqsQueue?.prototype;
-  if (!proto || typeof proto.dequeueFifo !== 'function' || typeof proto.processTimers !== 'function' || typeof proto.changeVisibility !== 'function') {
-    throw new Error('fauxqs changed: SqsQueue.dequeueFifo/processTimers/changeVisibility are gone; review local/fauxqs-fifo.ts');
+  if (!proto || typeof proto.dequeueFifo !== 'function' || typeof proto.processTimers !== 'function' || typeof proto.changeVisibility !== 'function' || typeof proto.recordDeduplication !== 'function') {
+    throw new Error('fauxqs changed: SqsQueue.dequeueFifo/processTimers/changeVisibility/recordDeduplication are gone; review local/fauxqs-fifo.ts');
   }
 
+  const recordDeduplication = proto.recordDeduplication;
+  proto.recordDeduplication = function (this: FauxqsQueue, dedupId: string, messageId: string, sequenceNumber: string) {
+    deduplicating.add(this);
+    recordDeduplication.call(this, dedupId, messageId, sequenceNumber);
+  };
   const processTimers = proto.processTimers;
   proto.processTimers = function (this: FauxqsQueue) {
     processTimers.call(this);

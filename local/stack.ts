@@ -33,6 +33,7 @@ import { toSqsRecord } from '../lib/process/sqs-event.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
 import { LOCAL_CLOCKS } from '../lib/process/settings.ts';
 import { DEFAULT_DYNAMODB_PORT, startLocalDynamo } from './dynamodb.ts';
+import { startFakeFront, type FakeFront } from './fake-front.ts';
 import { DEFAULT_SQS_PORT, LOCAL_PREFIX, LOCAL_REGION, LOOPBACK, startLocalSqs } from './sqs.ts';
 
 /** Used when FRONT_RULE_SECRET / FRONT_APP_SECRET are not set. Public on purpose: local use only. */
@@ -40,6 +41,11 @@ export const DEV_SECRETS = {
   rule: 'local-development-rule-secret-NOT-FOR-PRODUCTION',
   app: 'local-development-app-secret-NOT-FOR-PRODUCTION',
 } as const;
+/** The token of the local fake of Front's API (the functions use it as they would a real one). */
+export const DEV_FRONT_API_TOKEN = 'local-front-api-token-NOT-FOR-PRODUCTION';
+export const DEFAULT_FAKE_FRONT_PORT = 3030;
+/** How often the local stack runs the reconciliation (deployed: every 5 minutes). */
+export const LOCAL_RECONCILE_EVERY_SECONDS = 30;
 
 export const DEFAULT_PORT = 3000;
 const HOST = LOOPBACK;
@@ -63,6 +69,9 @@ export interface LocalQueues {
   /** dynalite, holding the state table. */
   dynamoEndpoint: string;
   tableName: string;
+  /** The fake of Front's API and the token it accepts. */
+  frontUrl: string;
+  frontToken: string;
 }
 
 export interface LocalStackOptions {
@@ -72,6 +81,12 @@ export interface LocalStackOptions {
   sqsPort?: number;
   /** dynalite port; default DYNAMODB_PORT or 8000; 0 picks a free one. */
   dynamoPort?: number;
+  /** The fake of Front's API; port default FAKE_FRONT_PORT or 3030 (0 picks a free one). */
+  front?: { port?: number; requestsPerMinute?: number; rateWindowMs?: number };
+  /** The functions' share of Front's limit (FRONT_API_REQUESTS_PER_MINUTE); default as deployed (20). */
+  frontApiRequestsPerMinute?: number;
+  /** Seconds between reconciliation runs; 0 runs it only when asked (`reconcile()`). Default 30. */
+  reconcileEverySeconds?: number;
   /** Signing secrets (comma-separated lists allowed); default FRONT_RULE_SECRET / FRONT_APP_SECRET, else DEV_SECRETS. */
   secrets?: { rule?: string; app?: string };
   /** Replaces the built process function (tests inject handlers and recorders). Called once the queues exist. */
@@ -95,6 +110,10 @@ export interface LocalStack extends LocalQueues {
   secrets: { rule: string; app: string; development: { rule: boolean; app: boolean } };
   /** Process invocations so far and their failed records (for tests and the benchmark). */
   stats: { invocations: number; records: number; failedRecords: number };
+  /** The fake of Front's API the functions call (events `npm run send` generates are recorded there). */
+  front: FakeFront;
+  /** Runs the built reconcile function once, now (it also runs every reconcileEverySeconds). */
+  reconcile(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -213,14 +232,31 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const abort = new AbortController();
   const pollers: Array<Promise<void>> = [];
   let dynamo: Awaited<ReturnType<typeof startLocalDynamo>> | undefined;
+  let front: FakeFront | undefined;
   const stopEmulators = async () => {
+    await front?.close();
     await dynamo?.stop();
     await sqs.stop();
   };
 
   try {
     dynamo = await startLocalDynamo({ port: dynamoPort, prefix: LOCAL_PREFIX });
-    const local: LocalQueues = { sqsEndpoint, queueUrl, dlqUrl, dynamoEndpoint: dynamo.endpoint, tableName: dynamo.tableName };
+    const frontToken = process.env.FRONT_API_TOKEN?.trim() || DEV_FRONT_API_TOKEN;
+    front = await startFakeFront({
+      token: frontToken,
+      port: portFrom(options.front?.port, process.env.FAKE_FRONT_PORT, DEFAULT_FAKE_FRONT_PORT),
+      ...(options.front?.requestsPerMinute !== undefined && { requestsPerMinute: options.front.requestsPerMinute }),
+      ...(options.front?.rateWindowMs !== undefined && { rateWindowMs: options.front.rateWindowMs }),
+    }).catch((error: unknown) => {
+      throw new Error(`Cannot start the fake Front API (set FAKE_FRONT_PORT to another port): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    });
+    const frontEnv = {
+      FRONT_API_URL: front.url,
+      FRONT_API_TOKEN: frontToken,
+      FRONT_API_TOKEN_PARAM: undefined,
+      ...(options.frontApiRequestsPerMinute !== undefined && { FRONT_API_REQUESTS_PER_MINUTE: String(options.frontApiRequestsPerMinute) }),
+    };
+    const local: LocalQueues = { sqsEndpoint, queueUrl, dlqUrl, dynamoEndpoint: dynamo.endpoint, tableName: dynamo.tableName, frontUrl: front.url, frontToken };
     // The bundles' SDK clients take the endpoint from AWS_ENDPOINT_URL_SQS; with the queue URLs' own origin
     // (http://sqs.<region>.localhost:<port>, resolved in-process) they do not warn that the two differ.
     const bundleEndpoint = new URL(queueUrl).origin;
@@ -245,10 +281,34 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           AWS_ENDPOINT_URL_SQS: bundleEndpoint,
           AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
           ...LOCAL_CLOCKS,
+          ...frontEnv,
+          HYDRATE_PREVIEWS: process.env.HYDRATE_PREVIEWS ?? 'false',
           POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'front-webhooks-process',
           POWERTOOLS_METRICS_NAMESPACE: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'FrontWebhooks',
           ...quietEnv,
         })).handler;
+
+    const reconcileBundle = (await importBundle<{ handler: (event: unknown, context: Context) => Promise<void> }>('reconcile', {
+      QUEUE_URL: queueUrl,
+      STATE_TABLE: dynamo.tableName,
+      AWS_ENDPOINT_URL_SQS: bundleEndpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      ...frontEnv,
+      POWERTOOLS_SERVICE_NAME: 'front-webhooks-reconcile',
+      // Locally the events of a send are listed by the next run: a short settle delay.
+      RECONCILE_SETTLE_SECONDS: process.env.RECONCILE_SETTLE_SECONDS ?? '2',
+      ...quietEnv,
+    })).handler;
+    let reconciling: Promise<void> | undefined;
+    const reconcile = () => {
+      reconciling ??= reconcileBundle({}, lambdaContext('front-webhooks-local-reconcile', 60_000))
+        .catch((error: unknown) => print(`reconcile function error: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => { reconciling = undefined; });
+      return reconciling;
+    };
+    const reconcileEvery = options.reconcileEverySeconds ?? LOCAL_RECONCILE_EVERY_SECONDS;
+    const reconcileTimer = reconcileEvery > 0 ? setInterval(() => void reconcile(), reconcileEvery * 1000) : undefined;
+    abort.signal.addEventListener('abort', () => clearInterval(reconcileTimer));
 
     // API Gateway in front of the ingest function.
     server = createServer((request, response) => {
@@ -348,6 +408,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     say(`  dlq       ${dlqUrl}   (npm run dlq -- list)`);
     say(`  state     ${dynamo.endpoint} (dynalite)  table ${dynamo.tableName}`);
     say(`  process   ${options.processHandler ? 'injected handler' : 'dist/process/index.mjs'}, ${options.pollers ?? 4} pollers, batches of 10; a failing event is retried after ${LOCAL_CLOCKS.RETRY_DELAYS_SECONDS} s and dead-lettered after ${queues.processing.maxHandlerAttempts} attempts (deployed: ${queues.processing.retryDelaysSeconds.join(',')} s)`);
+    say(`  front api ${front.url} (fake; token ${frontToken === DEV_FRONT_API_TOKEN ? 'the local development one' : 'FRONT_API_TOKEN'}), reconciliation every ${reconcileEvery || '-'} s (deployed: 5 min), previews ${process.env.HYDRATE_PREVIEWS === 'true' ? 'hydrated' : 'not hydrated (HYDRATE_PREVIEWS=true)'}`);
     say(`  rule      ${describeSecret('FRONT_RULE_SECRET', secrets.rule, secrets.development.rule)}`);
     say(`  app       ${describeSecret('FRONT_APP_SECRET', secrets.app, secrets.development.app)}`);
     say(`Function log lines follow on stdout. Ctrl-C stops.`);
@@ -361,9 +422,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...local,
       secrets,
       stats,
+      front,
+      reconcile,
       stop() {
         stopping ??= (async () => {
           abort.abort();
+          await reconciling;
           await Promise.allSettled(pollers);
           await new Promise<void>((resolveClose) => {
             listening.close(() => resolveClose());

@@ -1,40 +1,64 @@
 /**
- * `npm run send -- --type inbound [--scheme rule|app] [--preview] [--count N] [--url URL] [--conversation ID] [--challenge]`
- * Signs realistic Front events (lib/front/samples.ts) and POSTs them, like `stripe trigger`: to the local stack
- * by default, or to a deployed URL. Secrets: FRONT_RULE_SECRET / FRONT_APP_SECRET (the first of a
- * comma-separated list), else the local stack's development secrets.
+ * `npm run send -- --type inbound [--scheme rule|app] [--preview] [--count N] [--url URL] [--conversation ID] [--challenge]
+ *                 [--missed] [--dead-letter] [--new-type]`
+ * Signs realistic Front events (lib/front/samples.ts) and POSTs them, like `stripe trigger`: to the local stack by
+ * default, or to a deployed URL. Against the local stack each event is first recorded in its fake of Front's API,
+ * as Front records every event it emits, so the reconciliation sees what Front would. Secrets: FRONT_RULE_SECRET /
+ * FRONT_APP_SECRET (the first of a comma-separated list), else the local stack's development secrets.
  */
+import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { parseArgs } from 'node:util';
 import { FRONT_EVENT_TYPES } from '../lib/front/event-types.ts';
 import { appEnvelope, sampleEvent, signedHeaders, syncEnvelope } from '../lib/front/samples.ts';
-import { DEFAULT_PORT, DEV_SECRETS } from '../local/stack.ts';
+import type { FrontEventBody } from '../lib/front/event.ts';
+import { ATTR, eventMessage, failureAttributes, sendToQueue } from '../lib/queue.ts';
+import queues from '../lib/queues.json' with { type: 'json' };
+import { DEFAULT_SQS_PORT, LOCAL_PREFIX, localSqsClient } from '../local/sqs.ts';
+import { DEFAULT_FAKE_FRONT_PORT, DEFAULT_PORT, DEV_SECRETS } from '../local/stack.ts';
 
-const USAGE = `Usage: npm run send -- [--type T] [--scheme rule|app] [--preview] [--count N] [--url URL] [--conversation ID] [--challenge]
+const USAGE = `Usage: npm run send -- [--type T] [--scheme rule|app] [--preview] [--count N] [--conversation ID]
+                        [--url URL] [--challenge] [--missed] [--dead-letter] [--new-type]
 
-  --type T           event type (default inbound); known: ${FRONT_EVENT_TYPES.join(', ')}
+  --type T           event type (default inbound); one of Front's: ${FRONT_EVENT_TYPES.join(', ')}
+  --new-type         send --type T even though Front has not published it (a type Front may add later)
   --scheme S         rule (rule webhook, HMAC-SHA1) or app (application webhook, HMAC-SHA256 + timestamp); default rule
   --preview          an event preview (ids and links only) instead of the full event
   --count N          send N events (default 1), one after the other
   --conversation ID  put the events in this conversation (default: a new one for each event)
   --challenge        send an application-webhook sync with x-front-challenge (implies --scheme app)
-  --url URL          default http://127.0.0.1:\${PORT:-${DEFAULT_PORT}}/webhooks/front`;
+  --missed           record the event in the local fake of Front's API without delivering the webhook: watch the
+                     reconciliation recover it (npm start runs it every 30 s)
+  --dead-letter      put a realistic dead letter in the local DLQ instead: the event as the process function
+                     leaves it after its handler failed every attempt (then redrive it: npm run dlq)
+  --url URL          where to POST; default http://127.0.0.1:\${PORT:-${DEFAULT_PORT}}/webhooks/front (the local stack)
 
-const { values } = parseArgs({
-  options: {
-    type: { type: 'string', default: 'inbound' },
-    scheme: { type: 'string', default: 'rule' },
-    preview: { type: 'boolean', default: false },
-    count: { type: 'string', default: '1' },
-    url: { type: 'string' },
-    conversation: { type: 'string' },
-    challenge: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+The local stack's ports: PORT (${DEFAULT_PORT}, webhooks), SQS_PORT (${DEFAULT_SQS_PORT}), FAKE_FRONT_PORT (${DEFAULT_FAKE_FRONT_PORT}).`;
 
 function fail(message: string): never {
   console.error(`${message}\n\n${USAGE}`);
   process.exit(2);
+}
+
+let values;
+try {
+  ({ values } = parseArgs({
+    strict: true,
+    options: {
+      type: { type: 'string', default: 'inbound' },
+      'new-type': { type: 'boolean', default: false },
+      scheme: { type: 'string', default: 'rule' },
+      preview: { type: 'boolean', default: false },
+      count: { type: 'string', default: '1' },
+      url: { type: 'string' },
+      conversation: { type: 'string' },
+      challenge: { type: 'boolean', default: false },
+      missed: { type: 'boolean', default: false },
+      'dead-letter': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }));
+} catch (error) {
+  fail(error instanceof Error ? error.message : String(error));
 }
 
 if (values.help) {
@@ -45,21 +69,81 @@ const scheme = values.challenge ? 'app' : values.scheme;
 if (scheme !== 'rule' && scheme !== 'app') fail(`--scheme must be rule or app, not "${values.scheme}".`);
 const count = Number(values.count);
 if (!Number.isInteger(count) || count < 1 || count > 10_000) fail(`--count must be a whole number from 1 to 10000, not "${values.count}".`);
-const url = values.url ?? `http://127.0.0.1:${process.env.PORT ?? DEFAULT_PORT}/webhooks/front`;
+if (!(FRONT_EVENT_TYPES as readonly string[]).includes(values.type) && !values['new-type']) {
+  fail(`warning: "${values.type}" is not one of Front's event types, so nothing was sent.\nTo send a type Front has not published yet on purpose, add --new-type.`);
+}
+if (!/^[a-z][a-z0-9_]{0,79}$/.test(values.type)) fail(`--type must be lower-case letters, digits and _ (as Front's types are), not "${values.type}".`);
+if ([values.missed, values['dead-letter'], values.challenge].filter(Boolean).length > 1) fail('Use only one of --missed, --dead-letter and --challenge.');
+if ((values.missed || values['dead-letter']) && values.url) fail(`--${values.missed ? 'missed' : 'dead-letter'} works on the local stack only: drop --url.`);
 
+const local = values.url === undefined;
+const url = values.url ?? `http://127.0.0.1:${process.env.PORT ?? DEFAULT_PORT}/webhooks/front`;
+const frontUrl = `http://127.0.0.1:${process.env.FAKE_FRONT_PORT ?? DEFAULT_FAKE_FRONT_PORT}`;
 const envName = scheme === 'rule' ? 'FRONT_RULE_SECRET' : 'FRONT_APP_SECRET';
 const fromEnv = process.env[envName]?.split(',').map((s) => s.trim()).find((s) => s.length > 0);
 const secret = fromEnv ?? DEV_SECRETS[scheme];
-console.error(fromEnv ? `signing with ${envName}` : `signing with the local DEVELOPMENT ${scheme} secret (${envName} not set)`);
+
+const notRunning = (what: string) => `Is the local stack running? Start it with \`npm start\` (${what}; set PORT, SQS_PORT or FAKE_FRONT_PORT if you started it on other ports).`;
+
+/** Records events in the local fake of Front's API, as Front records every event it emits. */
+async function recordInFront(events: FrontEventBody[]): Promise<void> {
+  const response = await fetch(`${frontUrl}/_fake/events`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events), signal: AbortSignal.timeout(5000),
+  });
+  if (!response.ok) throw new Error(`the fake Front API answered ${response.status}: ${await response.text()}`);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ''}` : String(error);
+}
+
+async function deadLetter(event: FrontEventBody): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const client = await localSqsClient(`http://127.0.0.1:${process.env.SQS_PORT ?? DEFAULT_SQS_PORT}`);
+  let dlqUrl: string;
+  try {
+    dlqUrl = (await client.send(new GetQueueUrlCommand({ QueueName: `${LOCAL_PREFIX}-${queues.deadLetter.name}` }))).QueueUrl ?? '';
+  } catch (error) {
+    console.error(`Cannot find the local DLQ: ${describe(error)}\n${notRunning(`SQS at 127.0.0.1:${process.env.SQS_PORT ?? DEFAULT_SQS_PORT}`)}`);
+    process.exit(1);
+  }
+  // Exactly what the process function writes when an event's handler failed its last attempt.
+  const message = eventMessage(Buffer.from(JSON.stringify(event)), event, { scheme: 'rule', receivedAt: new Date().toISOString() });
+  const attempts = queues.processing.maxHandlerAttempts;
+  Object.assign(message.attributes, failureAttributes('handler_failed', 'Error: the CRM answered 503 (a dead letter made by npm run send --dead-letter)'), { [ATTR.attempts]: String(attempts) });
+  message.groupId = `handler_failed-${event.id}`;
+  message.deduplicationId = `handler_failed-${event.id}`;
+  await sendToQueue(client, dlqUrl, message, 5000);
+  console.log(`dead-lettered ${event.type} ${event.id} (handler_failed after ${attempts} attempts): npm run dlq -- list, then npm run dlq -- redrive ${event.id}`);
+}
 
 let failures = 0;
 for (let i = 0; i < count; i++) {
   const event = sampleEvent({ type: values.type, preview: values.preview, ...(values.conversation && { conversationId: values.conversation }) });
+  if (values['dead-letter']) {
+    await deadLetter(event);
+    continue;
+  }
+  if (local && !values.challenge) {
+    try {
+      await recordInFront([event]);
+    } catch (error) {
+      failures += 1;
+      console.log(`error ${event.id} recording it in the fake Front API at ${frontUrl}: ${describe(error)}`);
+      if (i === 0) console.error(notRunning(`fake Front API at ${frontUrl}`));
+      continue;
+    }
+    if (values.missed) {
+      console.log(`recorded ${event.type} ${event.id} in Front only (no webhook): the next reconciliation recovers it`);
+      continue;
+    }
+  }
   const body = JSON.stringify(values.challenge ? syncEnvelope() : scheme === 'app' ? appEnvelope(event) : event);
   const headers = {
     ...signedHeaders(scheme, secret, body),
     ...(values.challenge && { 'x-front-challenge': `challenge-${Date.now()}` }),
   };
+  if (i === 0) console.error(fromEnv ? `signing with ${envName}` : `signing with the local DEVELOPMENT ${scheme} secret (${envName} not set)`);
   try {
     const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
     const text = await response.text();
@@ -67,8 +151,8 @@ for (let i = 0; i < count; i++) {
     console.log(`${response.status} ${values.challenge ? 'sync' : `${event.type} ${event.id}`} ${text}`);
   } catch (error) {
     failures += 1;
-    console.log(`error ${event.id} ${error instanceof Error ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ''}` : String(error)}`);
-    if (i === 0) console.error(`Is the stack running at ${url}? Start it with \`npm start\`.`);
+    console.log(`error ${event.id} ${describe(error)}`);
+    if (i === 0) console.error(local ? notRunning(`webhooks at ${url}`) : `Is ${url} the right URL?`);
   }
 }
 if (failures > 0) process.exitCode = 1;

@@ -5,8 +5,8 @@
  * AWS credentials.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import yazl from 'yazl';
 import { codeSha256, readJson, removeServiceCopies, ROOT, serviceCopy, sls, unzipEntry } from './helpers/service.ts';
@@ -47,12 +47,15 @@ async function writeStaleArtifact(dir: string, fn: string): Promise<Buffer> {
   return readFileSync(join(dir, 'dist', `${fn}.zip`));
 }
 
+/** Every function the project deploys: one per functions/*.ts. */
+const FUNCTIONS = readdirSync(join(ROOT, 'functions')).filter((f) => f.endsWith('.ts')).map((f) => basename(f, '.ts')).sort();
+
 describe('sls package builds first', () => {
   /** Packages a copy whose functions carry markers, after `prepare` has set up its dist/; checks what is deployed. */
   async function packageMarkedCopy(prepare: (dir: string) => Promise<void>): Promise<{ dir: string; output: string }> {
     const markers = new Map<string, string>();
     const dir = serviceCopy((d) => {
-      for (const fn of ['ingest', 'process']) markers.set(fn, markSource(d, fn));
+      for (const fn of FUNCTIONS) markers.set(fn, markSource(d, fn));
     });
     await prepare(dir);
 
@@ -73,13 +76,13 @@ describe('sls package builds first', () => {
   it('replaces a stale dist/ with the tree\'s code', async () => {
     const stale = new Map<string, string>();
     const { dir, output } = await packageMarkedCopy(async (d) => {
-      for (const fn of ['ingest', 'process']) stale.set(fn, codeSha256(await writeStaleArtifact(d, fn)));
+      for (const fn of FUNCTIONS) stale.set(fn, codeSha256(await writeStaleArtifact(d, fn)));
     });
     for (const [fn, hash] of deployedHashes(dir)) assert.notEqual(hash, stale.get(fn), `${fn}: not the stale zip`);
     // One line says it built, with each artifact's size.
     const built = output.split('\n').filter((l) => l.startsWith('Built from the tree'));
     assert.equal(built.length, 1, `one build line in:\n${output}`);
-    assert.match(built[0]!, /: dist\/ingest\.zip \d+\.\d KiB, dist\/process\.zip \d+\.\d KiB$/);
+    assert.match(built[0]!, new RegExp(`: ${FUNCTIONS.map((fn) => `dist/${fn}\\.zip \\d+\\.\\d KiB`).join(', ')}$`));
   });
 
   it('builds a dist/ that does not exist', async () => {

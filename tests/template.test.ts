@@ -434,6 +434,36 @@ describe('process trigger', () => {
   });
 });
 
+describe('reconciliation', () => {
+  it('runs the reconcile function on a schedule, one run at a time, never retried, done before the next run', () => {
+    const [id, fn] = lambda(dev.template, 'reconcile');
+    const rules = ofType(dev.template, 'AWS::Events::Rule');
+    assert.equal(rules.length, 1);
+    const rule = rules[0]![1].Properties;
+    assert.equal(rule.ScheduleExpression, 'rate(5 minutes)');
+    assert.deepEqual(obj(arr(rule.Targets, 'Targets')[0], 'target').Arn, arn(id));
+    assert.equal(fn.Properties.ReservedConcurrentExecutions, 1);
+    assert.ok(Number(fn.Properties.Timeout) < 300, 'shorter than the schedule');
+    const invokeConfig = ofType(dev.template, 'AWS::Lambda::EventInvokeConfig').map(([, r]) => r.Properties).find((p) => JSON.stringify(p.FunctionName).includes(id));
+    assert.equal(invokeConfig?.MaximumRetryAttempts, 0);
+  });
+
+  it('gives reconcile and process the API token\'s parameter name and the stage\'s Front API settings, never a token', () => {
+    for (const fn of ['process', 'reconcile']) {
+      const e = env(prod.template, fn);
+      assert.equal(e.FRONT_API_TOKEN_PARAM, '/front-webhooks/prod/api-token');
+      assert.equal(e.FRONT_API_REQUESTS_PER_MINUTE, '20');
+      assert.ok(!('FRONT_API_TOKEN' in e));
+    }
+    assert.equal(env(prod.template, 'process').HYDRATE_PREVIEWS, 'false');
+    const reconcile = env(prod.template, 'reconcile');
+    assert.deepEqual(reconcile.QUEUE_URL, ref('EventsQueue'));
+    assert.deepEqual(reconcile.STATE_TABLE, ref('StateTable'));
+    assert.equal(reconcile.RECONCILE_TYPES, '');
+    assert.equal(reconcile.RECONCILE_INBOXES, '');
+  });
+});
+
 describe('logs', () => {
   it('gives each function its own log group with a retention', () => {
     for (const fn of FUNCTION_FILES) {
@@ -467,11 +497,12 @@ describe('IAM: least privilege', () => {
     }
   });
 
+  const param = (name: Json | undefined) =>
+    JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${String(name)}` });
+
   it('lets ingest only write its logs, send to its two queues and read its two secret parameters', () => {
     const [, role] = roleOf(dev.template, 'ingest');
     const e = env(dev.template, 'ingest');
-    const param = (name: Json | undefined) =>
-      JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${String(name)}` });
     const logs = new Set([JSON.stringify(arn('IngestLogGroup'))]);
     assert.deepEqual(
       grants(role),
@@ -501,6 +532,25 @@ describe('IAM: least privilege', () => {
         ['sqs:SendMessage', new Set([JSON.stringify(arn('EventsDeadLetterQueue'))])],
         ['dynamodb:GetItem', table],
         ['dynamodb:UpdateItem', table],
+        ['ssm:GetParameter', new Set([param(env(dev.template, 'process').FRONT_API_TOKEN_PARAM)])],
+      ]),
+    );
+  });
+
+  it('lets reconcile only write its logs, queue to the main queue, read and write its state table items and read the API token', () => {
+    const [, role] = roleOf(dev.template, 'reconcile');
+    const logs = new Set([JSON.stringify(arn('ReconcileLogGroup'))]);
+    const table = new Set([JSON.stringify(arn('StateTable'))]);
+    assert.deepEqual(
+      grants(role),
+      new Map([
+        ['logs:CreateLogStream', logs],
+        ['logs:PutLogEvents', logs],
+        ['sqs:SendMessage', new Set([JSON.stringify(arn('EventsQueue'))])],
+        ['dynamodb:BatchGetItem', table],
+        ['dynamodb:GetItem', table],
+        ['dynamodb:UpdateItem', table],
+        ['ssm:GetParameter', new Set([param(env(dev.template, 'reconcile').FRONT_API_TOKEN_PARAM)])],
       ]),
     );
   });
@@ -596,6 +646,25 @@ describe('alarms', () => {
   it('fires on process errors', () => {
     const a = alarmOn(t(), 'AWS/Lambda', 'Errors');
     assert.deepEqual(dimension(a, 'FunctionName'), ref(lambda(t(), 'process')[0]));
+  });
+
+  it('fires when the reconciliation recovered events the webhook path never delivered', () => {
+    const a = alarmOn(t(), 'FrontWebhooks', 'EventsRecovered');
+    assert.equal(dimension(a, 'service'), 'front-webhooks-dev-process');
+    assert.equal(a.Threshold, 0);
+    assert.equal(a.ComparisonOperator, 'GreaterThanThreshold');
+  });
+
+  it('fires when Front refuses the API token, in the process or the reconcile function', () => {
+    const [, a] = ofType(t(), 'AWS::CloudWatch::Alarm').find(([id]) => id === 'FrontApiAuthAlarm')!;
+    const metrics = arr(a.Properties.Metrics, 'Metrics').map((m) => obj(m, 'metric'));
+    const watched = metrics.filter((m) => m.MetricStat).map((m) => obj(obj(m.MetricStat, 'stat').Metric, 'metric'));
+    assert.deepEqual(watched.map((m) => [m.Namespace, m.MetricName, JSON.stringify(m.Dimensions)]), [
+      ['FrontWebhooks', 'FrontApiAuthFailures', JSON.stringify([{ Name: 'service', Value: 'front-webhooks-dev-process' }])],
+      ['FrontWebhooks', 'FrontApiAuthFailures', JSON.stringify([{ Name: 'service', Value: 'front-webhooks-dev-reconcile' }])],
+    ]);
+    assert.equal(metrics.filter((m) => m.ReturnData === true).length, 1);
+    assert.equal(a.Properties.Threshold, 0);
   });
 
   it('all notify the alarm topic', () => {

@@ -7,7 +7,8 @@ import { StoreUnavailableError, type EventStore } from '../store/events.ts';
 import { runFifoBatch, type RecordOutcome, type Unfinished } from './fifo-batch.ts';
 import type { ProcessMetrics } from './metrics.ts';
 import { decodeRecord, lagMs } from './record.ts';
-import { DEFAULT_SETTINGS, retryDelay, type ProcessSettings } from './settings.ts';
+import { resolveEvent, type FrontFetch } from './hydrate.ts';
+import { DEFAULT_SETTINGS, deferDelay, retryDelay, type ProcessSettings } from './settings.ts';
 
 export interface ProcessDeps {
   registry: HandlerRegistry;
@@ -17,6 +18,8 @@ export interface ProcessDeps {
   dlqUrl: string;
   /** The durable record per event: what makes each handler succeed at most once. */
   store: EventStore;
+  /** Front's API, when the stage has a token: fetches events too large for SQS, and previews when hydrating. */
+  front?: FrontFetch;
   logger: EventLogger;
   metrics: ProcessMetrics;
   settings?: ProcessSettings;
@@ -28,7 +31,7 @@ export interface ProcessDeps {
 export type ProcessHandler = (event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse>;
 
 /** Why the process function dead-letters a message itself. */
-export type DeadLetterReason = 'invalid_json' | 'invalid_shape' | 'not_an_event' | 'handler_failed';
+export type DeadLetterReason = 'invalid_json' | 'invalid_shape' | 'not_an_event' | 'handler_failed' | 'payload_too_large';
 
 /** Lambda's own limit when no context is given (tests): the configured process timeout is never longer. */
 const NO_CONTEXT_BUDGET_MS = 30_000;
@@ -44,7 +47,7 @@ function isoOrUndefined(seconds: number | undefined): string | undefined {
 }
 
 /** The one line per processed event an operator queries in CloudWatch; keep its fields stable (docs/operations.md). */
-export function processedFields(event: FrontEvent, extra: { receivedAt?: string; lagMs?: number; handler: string; arrival: string; attempt: number; durationMs: number }): Record<string, unknown> {
+export function processedFields(event: FrontEvent, extra: { receivedAt?: string; lagMs?: number; handler: string; arrival: string; attempt: number; durationMs: number; hydrated: boolean }): Record<string, unknown> {
   return {
     eventId: event.id,
     eventType: event.type,
@@ -54,6 +57,7 @@ export function processedFields(event: FrontEvent, extra: { receivedAt?: string;
     lagMs: extra.lagMs,
     scheme: event.scheme,
     preview: event.preview,
+    ...(extra.hydrated && { hydrated: true }),
     arrival: extra.arrival,
     attempt: extra.attempt,
     durationMs: extra.durationMs,
@@ -100,7 +104,12 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
   const settings = deps.settings ?? DEFAULT_SETTINGS;
   const sendDeadlineMs = deps.sendDeadlineMs ?? 3000;
   const { logger, metrics, store } = deps;
-  const defer = { kind: 'retry', delaySeconds: settings.deferSeconds } as const satisfies RecordOutcome;
+  /** A record that could not be tried now: back later, later each time it comes back; no attempt counted. */
+  const defer = (record: SQSRecord, atLeastSeconds = 0): RecordOutcome => ({
+    kind: 'retry',
+    delaySeconds: Math.max(atLeastSeconds, deferDelay(settings, Number(record.attributes?.ApproximateReceiveCount) || 1)),
+  });
+  let saidNoToken = false;
 
   /** Moves a message to the DLQ with the reason; if the DLQ cannot be reached the record is retried later. */
   async function deadLetter(record: SQSRecord, reason: DeadLetterReason, detail: string, extra: Record<string, string> = {}): Promise<RecordOutcome> {
@@ -124,8 +133,9 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
     try {
       await sendToQueue(deps.sqs, deps.dlqUrl, message, sendDeadlineMs);
     } catch (error) {
-      logger.error('front event deferred', { messageId: record.messageId, eventId: attributes[ATTR.eventId], reason: 'dlq_unavailable', detail: describeError(error), retryInSeconds: defer.delaySeconds });
-      return defer;
+      const later = defer(record);
+      logger.error('front event deferred', { messageId: record.messageId, eventId: attributes[ATTR.eventId], reason: 'dlq_unavailable', detail: describeError(error), retryInSeconds: later.kind === 'retry' ? later.delaySeconds : 0 });
+      return later;
     }
     safely(() => {
       metrics.deadLettered(reason);
@@ -176,27 +186,49 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
     }
   }
 
+  function deferred(record: SQSRecord, fields: Record<string, unknown>, reason: string, detail: string, atLeastSeconds = 0): RecordOutcome {
+    const later = defer(record, atLeastSeconds);
+    logger.error('front event deferred', { ...fields, reason, detail, retryInSeconds: later.kind === 'retry' ? later.delaySeconds : 0 });
+    return later;
+  }
+
   async function processRecord(record: SQSRecord, batch: { start: number; deadline: number }): Promise<RecordOutcome> {
     const decoded = decodeRecord(record);
     if (!decoded.ok) return deadLetter(record, decoded.reason, decoded.detail);
-    const { event, arrival } = decoded;
-    const keys = { eventId: event.id, eventType: event.type, conversationId: event.conversationId };
+    const { arrival } = decoded;
+    const queued = decoded.kind === 'event'
+      ? { eventId: decoded.event.id, eventType: decoded.event.type, conversationId: decoded.event.conversationId }
+      : { eventId: decoded.reference.eventId, eventType: decoded.reference.eventType, conversationId: decoded.reference.conversationId };
 
     let state: Awaited<ReturnType<EventStore['get']>>;
     try {
-      state = await store.get(event.id);
+      state = await store.get(queued.eventId);
     } catch (error) {
       // Never processed without the check: the record waits until the table answers.
-      logger.error('front event deferred', { ...keys, reason: 'store_unavailable', detail: describeError(error), retryInSeconds: defer.delaySeconds });
-      return defer;
+      return deferred(record, queued, 'store_unavailable', describeError(error));
     }
     if (state?.processedAt) {
       safely(() => {
         metrics.skipped();
-        logger.info('front event skipped', { ...keys, firstProcessedAt: state.processedAt, arrival, messageId: record.messageId });
+        logger.info('front event skipped', { ...queued, firstProcessedAt: state.processedAt, arrival, messageId: record.messageId });
       });
       return { kind: 'done' };
     }
+
+    // The event itself, or fetched from Front (an event too large for SQS; a preview when the stage hydrates them).
+    const resolved = await resolveEvent(decoded, deps.front, Math.min(now() + settings.handlerTimeoutMs, batch.deadline));
+    if (!resolved.ok && resolved.kind === 'dead_letter') return deadLetter(record, 'payload_too_large', resolved.detail);
+    if (!resolved.ok) {
+      if (resolved.authFailure) safely(() => metrics.frontAuthFailed());
+      return deferred(record, queued, resolved.reason, resolved.detail, resolved.retryAfterSeconds);
+    }
+    if (resolved.note === 'no_token' && !saidNoToken) {
+      saidNoToken = true;
+      logger.warn('front previews not hydrated', { reason: 'HYDRATE_PREVIEWS is on but there is no Front API token: previews reach handlers as they came' });
+    }
+    if (resolved.note === 'not_found' || resolved.note === 'not_an_event') logger.warn('front event not hydrated', { ...queued, reason: resolved.note });
+    const event = resolved.event;
+    const keys = { eventId: event.id, eventType: event.type, conversationId: event.conversationId };
 
     const attempt = (state?.attempts ?? 0) + 1;
     const { name, handle } = resolveHandler(deps.registry, event.type);
@@ -224,6 +256,8 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
       safely(() => {
         const lag = lagMs(event, now());
         metrics.processed(event.type, lag);
+        // A recovered event whose handler ran: Front's webhook never brought it. The webhook path needs a look.
+        if (arrival === 'recovered') metrics.recovered();
         logger.info('front event processed', processedFields(event, {
           ...(decoded.receivedAt && { receivedAt: decoded.receivedAt }),
           ...(lag !== undefined && { lagMs: lag }),
@@ -231,6 +265,7 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
           arrival,
           attempt,
           durationMs,
+          hydrated: resolved.hydrated,
         }));
       }, () => logger.info('front event processed', { ...keys, handler: name }));
       return { kind: 'done' };
@@ -249,9 +284,10 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
       attempts = await store.recordFailure(event.id, new Date(now()));
     } catch (error) {
       // Without the count the attempt cannot be weighed: retry it later; SQS's receive limit remains the safety net.
-      logger.error('front event failed', { ...keys, reason, handler: name, attempt, durationMs, willRetry: true, retryInSeconds: defer.delaySeconds, countNotRecorded: describeError(error) });
-      metrics.failed(event.type);
-      return defer;
+      const later = defer(record);
+      logger.error('front event failed', { ...keys, reason, handler: name, attempt, durationMs, willRetry: true, retryInSeconds: later.kind === 'retry' ? later.delaySeconds : 0, countNotRecorded: describeError(error) });
+      safely(() => metrics.failed(event.type));
+      return later;
     }
     const willRetry = attempts < settings.maxHandlerAttempts;
     const delaySeconds = retryDelay(settings, attempts);

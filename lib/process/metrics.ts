@@ -7,14 +7,25 @@ export interface ProcessMetrics {
   deadLettered(reason: string): void;
   /** An event delivered again after its handler had succeeded. */
   skipped(): void;
+  /** A recovered event (from Front's Events API) whose handler ran: the webhook never brought it. */
+  recovered(): void;
+  /** Front refused the API token. */
+  frontAuthFailed(): void;
   flush(): void;
 }
+
+/** Counts nothing: for benchmarks and tools that run the process logic without CloudWatch. */
+export const noMetrics: ProcessMetrics = {
+  processed() {}, failed() {}, deadLettered() {}, skipped() {}, recovered() {}, frontAuthFailed() {}, flush() {},
+};
 
 export const METRIC = {
   processed: 'EventsProcessed',
   failed: 'EventsFailed',
   deadLettered: 'EventsDeadLettered',
   skipped: 'EventsSkipped',
+  recovered: 'EventsRecovered',
+  frontAuthFailed: 'FrontApiAuthFailures',
   lag: 'EventLag',
 } as const;
 
@@ -44,6 +55,14 @@ export function emfMetrics(metrics: Metrics): ProcessMetrics {
     skipped() {
       recorded = true;
       metrics.addMetric(METRIC.skipped, MetricUnit.Count, 1);
+    },
+    recovered() {
+      recorded = true;
+      metrics.addMetric(METRIC.recovered, MetricUnit.Count, 1);
+    },
+    frontAuthFailed() {
+      recorded = true;
+      metrics.addMetric(METRIC.frontAuthFailed, MetricUnit.Count, 1);
     },
     flush() {
       if (recorded) metrics.publishStoredMetrics();

@@ -2,15 +2,25 @@ import type { SQSRecord } from 'aws-lambda';
 import { normalizeEvent, type FrontEvent } from '../front/event.ts';
 import { validateBody } from '../front/validate.ts';
 import { parseJson } from '../json.ts';
-import { ARRIVALS, ATTR, bodyText, type Arrival } from '../queue.ts';
+import { ARRIVALS, ATTR, bodyText, type Arrival, type EventReference } from '../queue.ts';
 import type { Scheme } from '../signature.ts';
 
 /** Why a queue message can never be processed, whatever the handler: it goes straight to the DLQ. */
 export type PermanentReason = 'invalid_json' | 'invalid_shape' | 'not_an_event';
 
+interface Delivery { receivedAt?: string; receiveCount: number; arrival: Arrival; scheme: Scheme }
+
 export type DecodedRecord =
-  | { ok: true; event: FrontEvent; receivedAt?: string; receiveCount: number; arrival: Arrival }
+  | ({ ok: true; kind: 'event'; event: FrontEvent } & Delivery)
+  /** An event too large for SQS: the message says where to fetch it from Front's API. */
+  | ({ ok: true; kind: 'reference'; reference: EventReference } & Delivery)
   | { ok: false; reason: PermanentReason; detail: string; receiveCount: number };
+
+function isReference(value: unknown): value is EventReference {
+  const r = value as Partial<EventReference> | null;
+  return typeof r === 'object' && r !== null && typeof r.eventId === 'string' && r.eventId.length > 0 && typeof r.eventType === 'string'
+    && (r.conversationId === undefined || typeof r.conversationId === 'string');
+}
 
 export function attributeOf(record: SQSRecord, name: string): string | undefined {
   return record.messageAttributes?.[name]?.stringValue;
@@ -39,8 +49,15 @@ export function decodeRecord(record: SQSRecord): DecodedRecord {
 
   const parsed = parseJson(bodyText(record.body, attributeOf(record, ATTR.bodyEncoding)));
   if (!parsed.ok) return fail('invalid_json', parsed.detail);
-
   const declared = attributeOf(record, ATTR.scheme);
+  const receivedAt = attributeOf(record, ATTR.receivedAt);
+  const delivery = { ...(receivedAt && { receivedAt }), receiveCount, arrival: arrivalOf(record) };
+
+  if (attributeOf(record, ATTR.bodyKind) === 'reference') {
+    if (!isReference(parsed.value)) return fail('invalid_shape', 'the body is not an event reference (eventId, eventType)');
+    return { ok: true, kind: 'reference', reference: parsed.value, scheme: declared === 'app' ? 'app' : 'rule', ...delivery };
+  }
+
   const candidates: Scheme[] = declared === 'rule' || declared === 'app' ? [declared] : ['rule', 'app'];
   let firstError = '';
   for (const scheme of candidates) {
@@ -55,8 +72,7 @@ export function decodeRecord(record: SQSRecord): DecodedRecord {
     } catch (error) {
       return fail('not_an_event', error instanceof Error ? error.message : String(error));
     }
-    const receivedAt = attributeOf(record, ATTR.receivedAt);
-    return { ok: true, event, ...(receivedAt && { receivedAt }), receiveCount, arrival: arrivalOf(record) };
+    return { ok: true, kind: 'event', event, scheme, ...delivery };
   }
   return fail('invalid_shape', `the body is ${firstError}`);
 }

@@ -79,3 +79,16 @@ export function retryDelay(settings: ProcessSettings, attempts: number): number 
   if (delays.length === 0) return 0;
   return delays[Math.min(Math.max(attempts, 1), delays.length) - 1] ?? 0;
 }
+
+/** The longest a deferred record waits (and SQS's visibility timeout allows up to 12 hours). */
+const MAX_DEFER_SECONDS = 900;
+
+/**
+ * The wait before a record that could not be tried (state table, DLQ or Front unreachable) comes back: it doubles
+ * with each delivery of the message, up to 15 minutes, so an outage of hours uses few of SQS's receives (its
+ * receive limit still dead-letters such a record in the end: it stays there, to redrive once things are back).
+ */
+export function deferDelay(settings: ProcessSettings, receiveCount: number): number {
+  if (settings.deferSeconds === 0) return 0;
+  return Math.min(settings.deferSeconds * 2 ** Math.max(0, Math.min(receiveCount - 1, 20)), MAX_DEFER_SECONDS);
+}

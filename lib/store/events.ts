@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ConfigError, required } from '../config.ts';
 import table from '../table.json' with { type: 'json' };
 
@@ -29,6 +29,8 @@ export interface EventStore {
   markProcessed(eventId: string, at: Date): Promise<{ earlier?: string }>;
   /** Records one failed handler attempt and returns the attempts so far, this one included. */
   recordFailure(eventId: string, at: Date): Promise<number>;
+  /** Which of these events (at most 100) a handler already succeeded for: one BatchGetItem, eventually consistent. */
+  processedAmong(eventIds: readonly string[]): Promise<Set<string>>;
 }
 
 export class StoreUnavailableError extends Error {
@@ -120,6 +122,28 @@ export function createDynamoEventStore(options: DynamoStoreOptions): EventStore 
       }
     },
 
+    async processedAmong(eventIds) {
+      const done = new Set<string>();
+      let keys = [...new Set(eventIds)].map(eventKey);
+      // DynamoDB may leave some keys unread under load: ask again for those, twice; an event still unread is
+      // treated as not processed, which at worst queues it again (and the state table skips it then).
+      for (let round = 0; round < 3 && keys.length > 0; round++) {
+        let response;
+        try {
+          response = await client.send(new BatchGetItemCommand({
+            RequestItems: { [tableName]: { Keys: keys, ProjectionExpression: '#pk, processedAt, #ttl', ExpressionAttributeNames: { '#pk': table.partitionKey, '#ttl': ttl } } },
+          }));
+        } catch (error) {
+          throw unavailable(tableName, error);
+        }
+        for (const item of response.Responses?.[tableName] ?? []) {
+          if (live(item) && item.processedAt?.S) done.add((item[table.partitionKey]?.S ?? '').replace(/^event#/, ''));
+        }
+        keys = response.UnprocessedKeys?.[tableName]?.Keys ?? [];
+      }
+      return done;
+    },
+
     async recordFailure(eventId, at) {
       const values = { ':one': { N: '1' }, ':at': { S: at.toISOString() }, ':expires': expiry(), ':now': { N: String(seconds()) } };
       try {
@@ -148,6 +172,46 @@ export function createDynamoEventStore(options: DynamoStoreOptions): EventStore 
         return 1;
       } catch (error) {
         throw unavailable(tableName, error);
+      }
+    },
+  };
+}
+
+/**
+ * The reconciliation's watermark: the Front `emitted_at` (Unix seconds) up to which every event has been enqueued
+ * or found processed. One item, `watermark#reconcile`, never expired; it only moves forward.
+ */
+export interface Watermark {
+  get(): Promise<number | undefined>;
+  /** Moves it to `at` unless it is already there or later. */
+  advance(at: number): Promise<void>;
+}
+
+export function createDynamoWatermark(client: DynamoDBClient, tableName: string, name = 'reconcile'): Watermark {
+  const key = { [table.partitionKey]: { S: `watermark#${name}` } };
+  return {
+    async get() {
+      try {
+        // Strongly consistent: a run must start from where the previous one stopped.
+        const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
+        const at = Number(Item?.at?.N);
+        return Number.isFinite(at) ? at : undefined;
+      } catch (error) {
+        throw unavailable(tableName, error);
+      }
+    },
+    async advance(at) {
+      try {
+        await client.send(new UpdateItemCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: 'SET #at = :at, updatedAt = :now',
+          ConditionExpression: 'attribute_not_exists(#at) OR #at < :at',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':at': { N: String(at) }, ':now': { S: new Date().toISOString() } },
+        }));
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw unavailable(tableName, error);
       }
     },
   };

@@ -14,7 +14,7 @@ let loads = 0;
  * environment at import, so `env` is set for the import (and left set: the bundle's SDK clients read their
  * endpoint when first used). Each call is a fresh module instance.
  */
-export async function loadBundle<T>(name: 'ingest' | 'process', env: Record<string, string>): Promise<T> {
+export async function loadBundle<T>(name: 'ingest' | 'process' | 'reconcile', env: Record<string, string>): Promise<T> {
   const file = resolve('dist', name, 'index.mjs');
   assert.ok(existsSync(file), `${file} is missing: run \`npm run build\` first (\`npm test\` does)`);
   Object.assign(process.env, env);

@@ -5,6 +5,8 @@ import type { HandlerRegistry } from '../../lib/handlers/types.ts';
 import { createProcessHandler } from '../../lib/process/handler.ts';
 import { DEFAULT_SETTINGS, type ProcessSettings } from '../../lib/process/settings.ts';
 import { createDynamoClient, createDynamoEventStore } from '../../lib/store/events.ts';
+import { DynamoRateBudget } from '../../lib/store/budget.ts';
+import { FrontApiClient } from '../../lib/front/api.ts';
 import type { ProcessMetrics } from '../../lib/process/metrics.ts';
 import type { Scheme } from '../../lib/signature.ts';
 import { recordingLogger, type LogRecord } from '../../lib/testing.ts';
@@ -20,6 +22,8 @@ export interface RecordedMetrics extends ProcessMetrics {
   failures: number;
   deadLetters: string[];
   skips: number;
+  recoveries: number;
+  authFailures: number;
   flushes: number;
 }
 
@@ -30,6 +34,8 @@ export function recordingMetrics(): RecordedMetrics {
     failures: 0,
     deadLetters: [],
     skips: 0,
+    recoveries: 0,
+    authFailures: 0,
     flushes: 0,
     processed(type, lag) {
       recorded.processedByType.set(type, (recorded.processedByType.get(type) ?? 0) + 1);
@@ -38,6 +44,8 @@ export function recordingMetrics(): RecordedMetrics {
     failed() { recorded.failures += 1; },
     deadLettered(reason) { recorded.deadLetters.push(reason); },
     skipped() { recorded.skips += 1; },
+    recovered() { recorded.recoveries += 1; },
+    frontAuthFailed() { recorded.authFailures += 1; },
     flush() { recorded.flushes += 1; },
   };
   return recorded;
@@ -73,7 +81,19 @@ export interface TestStack {
  * The local stack on ephemeral ports with the built ingest function and, as process function, the real
  * process logic (createProcessHandler) with `registry`, recording its log lines and metrics.
  */
-export async function startTestStack(options: { registry?: HandlerRegistry; visibilityTimeoutSeconds?: number; pollers?: number; settings?: Partial<ProcessSettings> } = {}): Promise<TestStack> {
+export interface TestStackOptions {
+  registry?: HandlerRegistry;
+  visibilityTimeoutSeconds?: number;
+  pollers?: number;
+  settings?: Partial<ProcessSettings>;
+  /** The process function fetches previews from the stack's fake Front API (HYDRATE_PREVIEWS). */
+  hydratePreviews?: boolean;
+  /** The fake Front API's own limit, and the functions' share of it (both high by default: tests are fast). */
+  front?: { requestsPerMinute?: number; rateWindowMs?: number };
+  frontApiRequestsPerMinute?: number;
+}
+
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const logs: LogRecord[] = [];
   const metrics = recordingMetrics();
   const stack = await startLocalStack({
@@ -84,12 +104,20 @@ export async function startTestStack(options: { registry?: HandlerRegistry; visi
     secrets: { rule: RULE_SECRET, app: APP_SECRET },
     ...(options.visibilityTimeoutSeconds !== undefined && { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
     ...(options.pollers !== undefined && { pollers: options.pollers }),
-    processHandler: ({ sqsEndpoint, queueUrl, dlqUrl, dynamoEndpoint, tableName }) => createProcessHandler({
+    front: { port: 0, requestsPerMinute: 6000, ...options.front },
+    frontApiRequestsPerMinute: options.frontApiRequestsPerMinute ?? 600,
+    reconcileEverySeconds: 0,
+    processHandler: ({ sqsEndpoint, queueUrl, dlqUrl, dynamoEndpoint, tableName, frontUrl, frontToken }) => createProcessHandler({
       registry: options.registry ?? defaultRegistry,
       sqs: new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1' }),
       queueUrl,
       dlqUrl,
       store: createDynamoEventStore({ client: createDynamoClient(dynamoEndpoint), tableName }),
+      front: {
+        client: new FrontApiClient({ baseUrl: frontUrl, token: async () => frontToken, budget: new DynamoRateBudget(createDynamoClient(dynamoEndpoint), tableName, options.frontApiRequestsPerMinute ?? 600) }),
+        token: { source: 'test', get: async () => frontToken },
+        hydratePreviews: options.hydratePreviews ?? false,
+      },
       logger: recordingLogger(logs),
       metrics,
       settings: { ...DEFAULT_SETTINGS, retryDelaysSeconds: [0], deferSeconds: 0, ...options.settings },

@@ -1,0 +1,85 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
+import { required } from '../lib/config.ts';
+import { createFrontApi, frontApiSettingsFromEnv, reconcileSettingsFromEnv } from '../lib/front/settings.ts';
+import { reconcileScheduled, type ReconcileResult } from '../lib/reconcile.ts';
+import { createDynamoClient, createDynamoEventStore, createDynamoWatermark, stateTableFromEnv } from '../lib/store/events.ts';
+
+// Built once per cold start: configuration errors fail here, loudly.
+const queueUrl = required(process.env, 'QUEUE_URL', 'the URL of the FIFO queue recovered events are sent to');
+const stateTable = stateTableFromEnv(process.env);
+const frontApi = frontApiSettingsFromEnv(process.env);
+const settings = reconcileSettingsFromEnv(process.env);
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'front-webhooks-reconcile' });
+const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'FrontWebhooks',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'front-webhooks-reconcile',
+});
+const dynamo = createDynamoClient();
+const deps = {
+  front: createFrontApi(frontApi, { client: dynamo, tableName: stateTable.tableName }),
+  sqs: new SQSClient({ maxAttempts: 3 }),
+  queueUrl,
+  store: createDynamoEventStore({ client: dynamo, ...stateTable }),
+  watermark: createDynamoWatermark(dynamo, stateTable.tableName),
+};
+/** Kept back from Lambda's timeout to write the watermark and the log line. */
+const MARGIN_MS = 3000;
+let saidNoToken = false;
+
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+function summary(result: ReconcileResult & { watermarkBefore?: number }): Record<string, unknown> {
+  return {
+    windowAfter: iso(result.window.after),
+    windowBefore: iso(result.window.before),
+    ...(result.watermarkBefore !== undefined && { watermarkBefore: iso(result.watermarkBefore) }),
+    watermark: iso(result.resumeAfter),
+    complete: result.complete,
+    ...(result.stoppedBecause && { stoppedBecause: result.stoppedBecause, detail: result.detail }),
+    types: settings.types,
+    inboxes: settings.inboxes,
+    ...result.progress,
+    doneThrough: iso(result.progress.doneThrough),
+  };
+}
+
+/** Every few minutes (EventBridge schedule): enqueue the events Front emitted that never reached the queue. */
+export async function handler(_event: unknown, context: Context): Promise<void> {
+  logger.addContext(context);
+  let token: string | undefined;
+  try {
+    token = await frontApi.token.get();
+  } catch (error) {
+    logger.error('front reconcile skipped', { reason: 'token_unavailable', detail: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  if (!token) {
+    if (!saidNoToken) logger.info('front reconcile off', { reason: `no Front API token (${frontApi.token.source}): missed webhooks are not recovered` });
+    saidNoToken = true;
+    return;
+  }
+  saidNoToken = false;
+  const deadlineAt = Date.now() + context.getRemainingTimeInMillis() - MARGIN_MS;
+  let result;
+  try {
+    result = await reconcileScheduled(deps, settings, { deadlineAt });
+  } catch (error) {
+    // Only reading the watermark can throw here (the state table is unreachable): the next run tries again.
+    logger.error('front reconcile run', { complete: false, stoppedBecause: 'store_unavailable', detail: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  const line = summary(result);
+  if (result.stoppedBecause === 'unauthorized') {
+    // A bad token is an alarmed error, not a loop: the next run tries once more, nothing retries in between.
+    metrics.addMetric('FrontApiAuthFailures', MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
+    logger.error('front reconcile run', line);
+  } else if (result.complete || result.stoppedBecause === 'deadline' || result.stoppedBecause === 'rate_limited') {
+    logger.info('front reconcile run', line);
+  } else {
+    logger.warn('front reconcile run', line);
+  }
+}
