@@ -9,7 +9,7 @@ import {
   type MessageAttributeValue,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { ATTR, contentId, decodeBody, groupIdOf } from './queue.ts';
+import { ATTR, contentId, decodeBody, groupIdOf, type EventReference } from './queue.ts';
 
 /** One dead-lettered message as an operator sees it. */
 export interface DeadLetter {
@@ -34,9 +34,33 @@ export interface DeadLetter {
   attributes: Record<string, MessageAttributeValue>;
 }
 
-/** A dead letter with no body to replay (ingest kept only a summary of an oversize request). */
+/**
+ * What a letter goes back to the main queue as: its own body, or for an event too large for SQS, a reference the
+ * process function fetches from Front's API (an ingest summary that names the event becomes one). Undefined when
+ * there is nothing to replay (a summary of a body that was not even an event).
+ */
+export function replayBody(letter: DeadLetter): { body: string; reference: boolean } | undefined {
+  if (letter.reason !== 'payload_too_large') return { body: letter.body, reference: false };
+  if (letter.attributes[ATTR.bodyKind]?.StringValue === 'reference') return { body: letter.body, reference: true };
+  let summary: Record<string, unknown>;
+  try {
+    summary = JSON.parse(letter.body) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (typeof summary.eventId !== 'string' || typeof summary.eventType !== 'string') return undefined;
+  const reference: EventReference = {
+    eventId: summary.eventId,
+    eventType: summary.eventType,
+    ...(typeof summary.conversationId === 'string' && { conversationId: summary.conversationId }),
+    bytes: Number(summary.bytes) || 0,
+    sha256: String(summary.sha256 ?? ''),
+  };
+  return { body: JSON.stringify(reference), reference: true };
+}
+
 export function isReplayable(letter: DeadLetter): boolean {
-  return letter.reason !== 'payload_too_large';
+  return replayBody(letter) !== undefined;
 }
 
 function stringAttr(message: Message, name: string): string | undefined {
@@ -169,9 +193,13 @@ export function inConversationOrder(letters: readonly DeadLetter[]): DeadLetter[
 }
 
 /** The attributes a letter goes back with: the original ones, marked `redriven`, without why it was dead-lettered. */
-function redrivenAttributes(letter: DeadLetter): Record<string, MessageAttributeValue> {
+function redrivenAttributes(letter: DeadLetter, reference: boolean): Record<string, MessageAttributeValue> {
   const attributes: Record<string, MessageAttributeValue> = { ...letter.attributes, [ATTR.arrival]: { DataType: 'String', StringValue: 'redriven' } };
   for (const name of [ATTR.failureReason, ATTR.failureDetail, ATTR.attempts, ATTR.sequence]) delete attributes[name];
+  if (reference) {
+    attributes[ATTR.bodyKind] = { DataType: 'String', StringValue: 'reference' };
+    attributes[ATTR.bodyEncoding] = { DataType: 'String', StringValue: 'utf8' };
+  }
   return attributes;
 }
 
@@ -184,15 +212,16 @@ function redrivenAttributes(letter: DeadLetter): Record<string, MessageAttribute
 export async function redrive(client: SQSClient, dlqUrl: string, queueUrl: string, letters: readonly DeadLetter[]): Promise<RedriveResult> {
   const result: RedriveResult = { redriven: [], skipped: [] };
   for (const letter of inConversationOrder(letters)) {
-    if (!isReplayable(letter)) {
-      result.skipped.push({ letter, why: 'only a summary was kept (the body was too large for SQS): fetch the event from Front\'s Events API (GET /events/{id})' });
+    const replay = replayBody(letter);
+    if (!replay) {
+      result.skipped.push({ letter, why: 'only a summary was kept of a body too large for SQS that named no event: there is nothing to replay' });
       continue;
     }
     const id = letter.eventId ?? letter.messageId;
     await client.send(new SendMessageCommand({
       QueueUrl: queueUrl,
-      MessageBody: letter.body,
-      MessageAttributes: redrivenAttributes(letter),
+      MessageBody: replay.body,
+      MessageAttributes: redrivenAttributes(letter, replay.reference),
       MessageGroupId: groupIdOf({ id, ...(letter.conversationId && { conversation: { id: letter.conversationId } }) }),
       // Distinct from the original delivery's id (which may still be inside SQS's 5-minute window),
       // stable for this dead letter, so running the same redrive twice queues it once.

@@ -4,7 +4,7 @@
  * messages back to the main queue. See README "Dead-letter queue".
  */
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { parseArgs } from 'node:util';
+import { parseCli, usageError } from './cli.ts';
 import { countMessages, readDeadLetters, redriveAll, release, select, type DeadLetter } from '../lib/dlq.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
 import { DEFAULT_SQS_PORT, LOCAL_PREFIX, localSqsClient } from '../local/sqs.ts';
@@ -14,15 +14,15 @@ const USAGE = `Usage:
   npm run dlq -- redrive [target] (<event-id|message-id> ... | --all) [--reason R] [--type T]
 
 Target (default: the local stack started by \`npm start\`):
-  --stage S [--region R]               a deployed stage: queues front-webhooks-S-${queues.events.name} and -${queues.deadLetter.name}
-  --queue-url URL --dlq-url URL        explicit queue URLs (with the usual AWS credentials)
+  --stage S --region R                 a deployed stage: queues front-webhooks-S-${queues.events.name} and -${queues.deadLetter.name}
+  --queue-url URL --dlq-url URL        explicit queue URLs (with --region R and the usual AWS credentials)
   --endpoint URL                       SQS endpoint of the local stack (default http://127.0.0.1:\${SQS_PORT:-${DEFAULT_SQS_PORT}})`;
 
 // On Node 20 the AWS SDK warns at every client that its 2027 releases will need Node 22; the lock file pins
 // a release that runs on 20, and the functions run on Node 22 in Lambda. Keep local output readable.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const { values, positionals } = parseArgs({
+const { values, positionals } = parseCli({
   allowPositionals: true,
   options: {
     stage: { type: 'string' },
@@ -35,13 +35,11 @@ const { values, positionals } = parseArgs({
     type: { type: 'string' },
     all: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
   },
-});
+}, USAGE);
 
 function fail(message: string): never {
-  console.error(`${message}\n\n${USAGE}`);
-  process.exit(2);
+  return usageError(message, USAGE);
 }
 
 async function queueUrls(client: SQSClient): Promise<{ queueUrl: string; dlqUrl: string }> {
@@ -54,7 +52,9 @@ async function queueUrls(client: SQSClient): Promise<{ queueUrl: string; dlqUrl:
       if (!QueueUrl) throw new Error('no URL returned');
       return QueueUrl;
     } catch (error) {
-      const where = values.stage ? `stage "${values.stage}" (is it deployed in this region, with these credentials?)` : 'the local stack (is `npm start` running?)';
+      const where = values.stage
+        ? `stage "${values.stage}" (is it deployed in this region, with these credentials?)`
+        : `the local stack (is \`npm start\` running? its SQS listens on SQS_PORT, ${process.env.SQS_PORT ?? DEFAULT_SQS_PORT})`;
       return fail(`Cannot find queue ${prefix}${name} in ${where}: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
@@ -86,7 +86,8 @@ function row(letter: DeadLetter): string {
 
 async function main(): Promise<void> {
   const [command, ...ids] = positionals;
-  if (values.help || !command) fail('');
+  if (!command) fail('Name a command: list or redrive.');
+  if (values.stage && !values.region) fail('--stage needs --region: the region the stage is deployed in.');
   if (command !== 'list' && command !== 'redrive') fail(`Unknown command "${command}".`);
   const client = await clientFor();
   const { queueUrl, dlqUrl } = await queueUrls(client);
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
       if (letter.eventId) wanted.delete(letter.eventId);
     }
     return chosen;
-  });
+  }, { onRound: (round, r) => { if (r.redriven.length > 0) console.error(`round ${round + 1}: ${r.redriven.length} redriven`); } });
   for (const letter of result.redriven) console.log(`redriven\t${letter.messageId}\t${letter.eventId ?? '-'}\t${letter.reason}`);
   for (const { letter, why } of result.skipped) console.log(`skipped\t${letter.messageId}\t${letter.eventId ?? '-'}\t${why}`);
   for (const id of wanted) console.log(`not found\t${id}\t(or behind an earlier dead letter of its conversation that was not chosen)`);

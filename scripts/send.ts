@@ -7,7 +7,7 @@
  * FRONT_APP_SECRET (the first of a comma-separated list), else the local stack's development secrets.
  */
 import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { parseArgs } from 'node:util';
+import { parseCli, usageError } from './cli.ts';
 import { FRONT_EVENT_TYPES } from '../lib/front/event-types.ts';
 import { appEnvelope, sampleEvent, signedHeaders, syncEnvelope } from '../lib/front/samples.ts';
 import type { FrontEventBody } from '../lib/front/event.ts';
@@ -35,36 +35,24 @@ const USAGE = `Usage: npm run send -- [--type T] [--scheme rule|app] [--preview]
 The local stack's ports: PORT (${DEFAULT_PORT}, webhooks), SQS_PORT (${DEFAULT_SQS_PORT}), FAKE_FRONT_PORT (${DEFAULT_FAKE_FRONT_PORT}).`;
 
 function fail(message: string): never {
-  console.error(`${message}\n\n${USAGE}`);
-  process.exit(2);
+  return usageError(message, USAGE);
 }
 
-let values;
-try {
-  ({ values } = parseArgs({
-    strict: true,
-    options: {
-      type: { type: 'string', default: 'inbound' },
-      'new-type': { type: 'boolean', default: false },
-      scheme: { type: 'string', default: 'rule' },
-      preview: { type: 'boolean', default: false },
-      count: { type: 'string', default: '1' },
-      url: { type: 'string' },
-      conversation: { type: 'string' },
-      challenge: { type: 'boolean', default: false },
-      missed: { type: 'boolean', default: false },
-      'dead-letter': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  }));
-} catch (error) {
-  fail(error instanceof Error ? error.message : String(error));
-}
+const { values } = parseCli({
+  options: {
+    type: { type: 'string', default: 'inbound' },
+    'new-type': { type: 'boolean', default: false },
+    scheme: { type: 'string', default: 'rule' },
+    preview: { type: 'boolean', default: false },
+    count: { type: 'string', default: '1' },
+    url: { type: 'string' },
+    conversation: { type: 'string' },
+    challenge: { type: 'boolean', default: false },
+    missed: { type: 'boolean', default: false },
+    'dead-letter': { type: 'boolean', default: false },
+  },
+}, USAGE);
 
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
 const scheme = values.challenge ? 'app' : values.scheme;
 if (scheme !== 'rule' && scheme !== 'app') fail(`--scheme must be rule or app, not "${values.scheme}".`);
 const count = Number(values.count);

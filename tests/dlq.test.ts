@@ -82,8 +82,8 @@ describe('dead-letter queue tooling', () => {
     assert.deepEqual(left.map((l) => l.reason).sort(), ['invalid_json', 'invalid_shape']);
   });
 
-  it('refuses to redrive an oversize summary, which has no body to replay', async () => {
-    // Prepare
+  it('redrives the summary of an event too large for SQS as a reference the process function fetches from Front', async () => {
+    // Prepare: ingest kept only a summary (event id, size, SHA-256) of a 2 MB event.
     const ingest = ingestUnderTest(sqs);
     const huge = sampleEvent({ type: 'inbound', messageBytes: 1_200_000 });
     assert.equal((await ingest.send(signed('rule', huge))).status, 413);
@@ -91,9 +91,25 @@ describe('dead-letter queue tooling', () => {
     // Act
     const result = await redrive(sqs.client, sqs.dlqUrl, sqs.queueUrl, letters);
     // Assess
+    assert.deepEqual(result.redriven.map((l) => l.eventId), [huge.id]);
+    const [queued, ...rest] = await sqs.receiveAll(sqs.queueUrl);
+    assert.equal(rest.length, 0);
+    assert.equal(queued?.MessageAttributes?.[ATTR.bodyKind]?.StringValue, 'reference');
+    assert.equal(queued?.MessageAttributes?.[ATTR.arrival]?.StringValue, 'redriven');
+    assert.deepEqual(Object.keys(JSON.parse(queued?.Body ?? '{}')).sort(), ['bytes', 'eventId', 'eventType', 'sha256']);
+    assert.equal(JSON.parse(queued?.Body ?? '{}').eventId, huge.id);
+  });
+
+  it('refuses to redrive the summary of an oversize body that named no event: there is nothing to replay', async () => {
+    // Prepare: 1.1 MB of signed bytes that are not JSON.
+    const ingest = ingestUnderTest(sqs);
+    assert.equal((await ingest.send(signed('rule', Buffer.alloc(1_100_000, 'x')))).status, 413);
+    const letters = await readDeadLetters(sqs.client, sqs.dlqUrl);
+    // Act
+    const result = await redrive(sqs.client, sqs.dlqUrl, sqs.queueUrl, letters);
+    // Assess
     assert.equal(result.redriven.length, 0);
-    assert.equal(result.skipped.length, 1);
-    assert.equal(result.skipped[0]?.letter.eventId, huge.id);
+    assert.match(result.skipped[0]?.why ?? '', /nothing to replay/);
     assert.equal((await sqs.receiveAll(sqs.queueUrl)).length, 0);
   });
 
