@@ -142,10 +142,12 @@ describe('documented commands', () => {
     }
   });
 
-  it('use only options the dlq and send scripts define, each with a value where it takes one', () => {
-    for (const script of ['dlq', 'send']) {
+  it('use only options the dlq, send and backfill scripts define, each with a value where it takes one', () => {
+    for (const script of ['dlq', 'send', 'backfill']) {
       const options = optionsOf(script);
-      assert.ok(options.has('help') && options.size > 4, `the options of scripts/${script}.ts were read`);
+      assert.ok(options.size > 4, `the options of scripts/${script}.ts were read`);
+      // --help / -h: every script's, through scripts/cli.ts.
+      options.set('help', { type: 'boolean', short: 'h' });
       for (const c of scriptCommands(script)) {
         const args = words(c.text).slice(4); // after `npm run <script> --`
         for (let i = 0; i < args.length; i++) {
@@ -209,4 +211,36 @@ describe('documented logs', () => {
       }
     }
   });
+});
+
+describe('docs/reliability.md', () => {
+  /** The titles of every test in tests/<file>, as written (escaped quotes undone). */
+  function titlesOf(file: string): string[] {
+    const source = readFileSync(join(ROOT, 'tests', file), 'utf8');
+    return [...source.matchAll(/\bit\((['`])((?:\\.|(?!\1).)*)\1/g)].map((m) => m[2]!.replace(/\\(.)/g, '$1'));
+  }
+
+  it('names only tests that exist: each failure mode stays shown by the suite', () => {
+    const page = readFileSync(join(ROOT, 'docs/reliability.md'), 'utf8');
+    // In a table cell: `file.test.ts`: title[; title …][; `other.test.ts`: title …]. Titles may hold "; " too,
+    // so each is matched against the file's own titles, longest first; "…" ends a title named by its start.
+    const cells = page.split('\n').filter((l) => l.startsWith('|')).flatMap((l) => l.split('|'));
+    let named = 0;
+    for (const cell of cells) {
+      for (const [, file, text] of cell.matchAll(/`([a-z-]+\.test\.ts)`: ((?:(?!; `).)+)/g)) {
+        const titles = titlesOf(file!).sort((x, y) => y.length - x.length);
+        let rest = text!.trim();
+        while (rest.length > 0) {
+          const exact = titles.find((t) => rest === t || rest.startsWith(`${t}; `));
+          const prefix = /^([^;…]+)…/.exec(rest);
+          const title = exact ?? (prefix && titles.some((t) => t.startsWith(prefix[1]!.trim())) ? prefix[0] : undefined);
+          assert.ok(title, `docs/reliability.md names "${rest}" in tests/${file}, which has no such test`);
+          named += 1;
+          rest = rest.slice(title.length).replace(/^; /, '').trim();
+        }
+      }
+    }
+    assert.ok(named >= 30, `found ${named} references`);
+  });
+
 });
