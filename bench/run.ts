@@ -12,6 +12,8 @@ import { cpus, loadavg, totalmem } from 'node:os';
 const MODULES: Array<[string, () => Promise<{ run(): Promise<string> }>]> = [
   ['ingest', () => import('./ingest.ts')],
   ['process', () => import('./process.ts')],
+  ['state-table', async () => ({ run: (await import('./process.ts')).runStateTable })],
+  ['throughput', async () => ({ run: (await import('./process.ts')).runThroughput })],
   ['e2e', () => import('./e2e.ts')],
 ];
 

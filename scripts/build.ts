@@ -6,7 +6,7 @@
 import { createWriteStream, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import yazl from 'yazl';
 import { generateSources } from './generate.ts';
 
@@ -14,6 +14,27 @@ const FIXED_MTIME = new Date('2020-01-01T00:00:00Z');
 
 // The AWS SDK's ESM build still calls require() for node built-ins; give the bundle one.
 const BANNER = "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
+
+/**
+ * The esbuild options of a function bundle. The tests and benchmarks that build a variant of a function (a module
+ * swapped through `plugins`) use these too, so the variant differs from dist/ only by what they swap.
+ */
+export function bundleOptions(entryPoint: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entryPoint],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    // Module-first picks the SDK's ESM build: about 25 % smaller than its CommonJS build.
+    mainFields: ['module', 'main'],
+    minify: true,
+    legalComments: 'none',
+    banner: { js: BANNER },
+    logLevel: 'warning',
+  };
+}
 
 export const FUNCTIONS = readdirSync('functions')
   .filter((file) => file.endsWith('.ts'))
@@ -38,20 +59,7 @@ export async function buildAll(): Promise<Array<{ name: string; bundleBytes: num
   for (const name of FUNCTIONS) {
     const outdir = join('dist', name);
     mkdirSync(outdir, { recursive: true });
-    await build({
-      entryPoints: [join('functions', `${name}.ts`)],
-      outfile: join(outdir, 'index.mjs'),
-      bundle: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'esm',
-      // Module-first picks the SDK's ESM build: about 25 % smaller than its CommonJS build.
-      mainFields: ['module', 'main'],
-      minify: true,
-      legalComments: 'none',
-      banner: { js: BANNER },
-      logLevel: 'warning',
-    });
+    await build(bundleOptions(join('functions', `${name}.ts`), join(outdir, 'index.mjs')));
     await zip(outdir, join('dist', `${name}.zip`));
     results.push({
       name,

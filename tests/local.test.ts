@@ -60,7 +60,7 @@ async function postSigned(url: string, body: unknown): Promise<number> {
 describe('npm start', () => {
   it('runs the built functions, logs to stdout, stops on a signal and starts again on the same ports', async () => {
     // Prepare
-    const env = { PORT: String(await freePort()), SQS_PORT: String(await freePort()) };
+    const env = { PORT: String(await freePort()), SQS_PORT: String(await freePort()), DYNAMODB_PORT: String(await freePort()) };
     const url = `http://127.0.0.1:${env.PORT}/webhooks/front`;
 
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -95,7 +95,7 @@ describe('npm start', () => {
 
   it('npm run send signs sample events with the same development secret and prints each response', async () => {
     // Prepare
-    const env = { PORT: String(await freePort()), SQS_PORT: String(await freePort()) };
+    const env = { PORT: String(await freePort()), SQS_PORT: String(await freePort()), DYNAMODB_PORT: String(await freePort()) };
     const stack = await startStack(env);
     try {
       // Act

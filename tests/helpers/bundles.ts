@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { build, type Plugin } from 'esbuild';
+import { bundleOptions } from '../../scripts/build.ts';
 
 export type IngestHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 export type ProcessBundleHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -17,8 +19,37 @@ let loads = 0;
 export async function loadBundle<T>(name: 'ingest' | 'process' | 'reconcile', env: Record<string, string>): Promise<T> {
   const file = resolve('dist', name, 'index.mjs');
   assert.ok(existsSync(file), `${file} is missing: run \`npm run build\` first (\`npm test\` does)`);
+  return loadBundleFile<T>(file, env);
+}
+
+/** loadBundle for a bundle built elsewhere (buildProcessVariant). */
+export async function loadBundleFile<T>(file: string, env: Record<string, string>): Promise<T> {
   Object.assign(process.env, env);
-  return (await import(`${pathToFileURL(file).href}?load=${++loads}`)) as T;
+  return (await import(`${pathToFileURL(resolve(file)).href}?load=${++loads}`)) as T;
+}
+
+/** The module every function imports its handlers from; the one module a test variant swaps. */
+const REGISTRY = resolve('lib/handlers/index.ts');
+
+/**
+ * Builds functions/process.ts as scripts/build.ts does (same esbuild options) into `outfile`, with only the handler
+ * registry (lib/handlers/index.ts) replaced by `registry`: decoding, the state table through the AWS SDK, the queue
+ * calls, Powertools Logger and Metrics are the shipped code.
+ */
+export async function buildProcessVariant(registry: string, outfile: string): Promise<void> {
+  let swapped = 0;
+  const swap: Plugin = {
+    name: 'swap-handler-registry',
+    setup(b) {
+      b.onResolve({ filter: /handlers\/index\.ts$/ }, (args) => {
+        if (resolve(args.resolveDir, args.path) !== REGISTRY) return undefined;
+        swapped += 1;
+        return { path: resolve(registry) };
+      });
+    },
+  };
+  await build({ ...bundleOptions('functions/process.ts', outfile), plugins: [swap] });
+  assert.ok(swapped > 0, 'functions/process.ts no longer imports lib/handlers/index.ts: update buildProcessVariant');
 }
 
 /** A Lambda context with `remainingMs` left, as the process function's deadline reads it. */
