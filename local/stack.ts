@@ -33,6 +33,7 @@ import { toSqsRecord } from '../lib/process/sqs-event.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
 import { LOCAL_CLOCKS } from '../lib/process/settings.ts';
 import { DEFAULT_DYNAMODB_PORT, startLocalDynamo } from './dynamodb.ts';
+import { startEventualConsistency, type EventualConsistency } from './eventual-consistency.ts';
 import { startFakeFront, type FakeFront } from './fake-front.ts';
 import { DEFAULT_SQS_PORT, LOCAL_PREFIX, LOCAL_REGION, LOOPBACK, startLocalSqs } from './sqs.ts';
 
@@ -66,7 +67,7 @@ export interface LocalQueues {
   sqsEndpoint: string;
   queueUrl: string;
   dlqUrl: string;
-  /** dynalite, holding the state table. */
+  /** The state table as the functions reach it: dynalite, behind eventually consistent reads. */
   dynamoEndpoint: string;
   tableName: string;
   /** The fake of Front's API and the token it accepts. */
@@ -81,6 +82,11 @@ export interface LocalStackOptions {
   sqsPort?: number;
   /** dynalite port; default DYNAMODB_PORT or 8000; 0 picks a free one. */
   dynamoPort?: number;
+  /**
+   * How long after a write an eventually consistent read still sees the item as it was, as on DynamoDB
+   * (dynalite alone is always consistent); default DYNAMODB_READ_LAG_MS or 500; 0 turns it off.
+   */
+  dynamoReadLagMs?: number;
   /** The fake of Front's API; port default FAKE_FRONT_PORT or 3030 (0 picks a free one). */
   front?: { port?: number; requestsPerMinute?: number; rateWindowMs?: number };
   /** The functions' share of Front's limit (FRONT_API_REQUESTS_PER_MINUTE); default as deployed (20). */
@@ -233,14 +239,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const pollers: Array<Promise<void>> = [];
   let dynamo: Awaited<ReturnType<typeof startLocalDynamo>> | undefined;
   let front: FakeFront | undefined;
+  let lagging: EventualConsistency | undefined;
   const stopEmulators = async () => {
     await front?.close();
+    await lagging?.stop();
     await dynamo?.stop();
     await sqs.stop();
   };
 
   try {
     dynamo = await startLocalDynamo({ port: dynamoPort, prefix: LOCAL_PREFIX });
+    const lagMs = options.dynamoReadLagMs ?? (Number(process.env.DYNAMODB_READ_LAG_MS ?? 500) || 0);
+    lagging = lagMs > 0 ? await startEventualConsistency({ target: dynamo.endpoint, lagMs }) : undefined;
+    const functionsDynamo = lagging?.endpoint ?? dynamo.endpoint;
     const frontToken = process.env.FRONT_API_TOKEN?.trim() || DEV_FRONT_API_TOKEN;
     front = await startFakeFront({
       token: frontToken,
@@ -256,7 +267,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       FRONT_API_TOKEN_PARAM: undefined,
       ...(options.frontApiRequestsPerMinute !== undefined && { FRONT_API_REQUESTS_PER_MINUTE: String(options.frontApiRequestsPerMinute) }),
     };
-    const local: LocalQueues = { sqsEndpoint, queueUrl, dlqUrl, dynamoEndpoint: dynamo.endpoint, tableName: dynamo.tableName, frontUrl: front.url, frontToken };
+    const local: LocalQueues = { sqsEndpoint, queueUrl, dlqUrl, dynamoEndpoint: functionsDynamo, tableName: dynamo.tableName, frontUrl: front.url, frontToken };
     // The bundles' SDK clients take the endpoint from AWS_ENDPOINT_URL_SQS; with the queue URLs' own origin
     // (http://sqs.<region>.localhost:<port>, resolved in-process) they do not warn that the two differ.
     const bundleEndpoint = new URL(queueUrl).origin;
@@ -279,7 +290,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           DLQ_URL: dlqUrl,
           STATE_TABLE: dynamo.tableName,
           AWS_ENDPOINT_URL_SQS: bundleEndpoint,
-          AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+          AWS_ENDPOINT_URL_DYNAMODB: functionsDynamo,
           ...LOCAL_CLOCKS,
           ...frontEnv,
           HYDRATE_PREVIEWS: process.env.HYDRATE_PREVIEWS ?? 'false',
@@ -292,7 +303,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       QUEUE_URL: queueUrl,
       STATE_TABLE: dynamo.tableName,
       AWS_ENDPOINT_URL_SQS: bundleEndpoint,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: functionsDynamo,
       ...frontEnv,
       POWERTOOLS_SERVICE_NAME: 'front-webhooks-reconcile',
       // Locally the events of a send are listed by the next run: a short settle delay.
@@ -406,7 +417,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     say(`  webhook   POST ${url}`);
     say(`  sqs       ${sqsEndpoint} (fauxqs)  queue ${queueUrl}`);
     say(`  dlq       ${dlqUrl}   (npm run dlq -- list)`);
-    say(`  state     ${dynamo.endpoint} (dynalite)  table ${dynamo.tableName}`);
+    say(`  state     ${dynamo.endpoint} (dynalite)  table ${dynamo.tableName}${lagging ? `; the functions read it eventually consistent (${lagMs} ms), as on DynamoDB` : ''}`);
     say(`  process   ${options.processHandler ? 'injected handler' : 'dist/process/index.mjs'}, ${options.pollers ?? 4} pollers, batches of 10; a failing event is retried after ${LOCAL_CLOCKS.RETRY_DELAYS_SECONDS} s and dead-lettered after ${queues.processing.maxHandlerAttempts} attempts (deployed: ${queues.processing.retryDelaysSeconds.join(',')} s)`);
     say(`  front api ${front.url} (fake; token ${frontToken === DEV_FRONT_API_TOKEN ? 'the local development one' : 'FRONT_API_TOKEN'}), reconciliation every ${reconcileEvery || '-'} s (deployed: 5 min), previews ${process.env.HYDRATE_PREVIEWS === 'true' ? 'hydrated' : 'not hydrated (HYDRATE_PREVIEWS=true)'}`);
     say(`  rule      ${describeSecret('FRONT_RULE_SECRET', secrets.rule, secrets.development.rule)}`);

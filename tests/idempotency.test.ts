@@ -28,6 +28,9 @@ import { ingestUnderTest, signed } from './helpers/ingest.ts';
 import { startTestSqs, type TestSqs } from './helpers/sqs.ts';
 import { startTestStore, type TestStore } from './helpers/store.ts';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
+import { defineHandlers } from '../lib/handlers/types.ts';
+import { expireDeduplication } from '../local/fauxqs-fifo.ts';
+import { startTestStack, waitFor, type TestStack } from './helpers/local.ts';
 
 /** Not the default 7: the bundle must take the stage's setting. */
 const RECORD_DAYS = 3;
@@ -53,9 +56,13 @@ before(async () => {
   const { Attributes } = await sqs.client.send(new GetQueueAttributesCommand({ QueueUrl: sqs.queueUrl, AttributeNames: ['QueueArn'] }));
   queueArn = Attributes?.QueueArn ?? '';
   dir = mkdtempSync(join(tmpdir(), 'process-fixture-'));
-  const file = join(dir, 'index.mjs');
-  await buildProcessVariant('tests/fixtures/handlers.ts', file);
-  ({ handler: processBundle } = await loadBundleFile<{ handler: ProcessBundleHandler }>(file, {
+  await buildProcessVariant('tests/fixtures/handlers.ts', join(dir, 'index.mjs'));
+  processBundle = await coldStart();
+});
+
+/** A new instance of the function (a Lambda cold start): it shares nothing in memory with the others. */
+async function coldStart(): Promise<ProcessBundleHandler> {
+  return (await loadBundleFile<{ handler: ProcessBundleHandler }>(join(dir, 'index.mjs'), {
     QUEUE_URL: sqs.queueUrl,
     DLQ_URL: sqs.dlqUrl,
     AWS_ENDPOINT_URL_SQS: new URL(sqs.queueUrl).origin,
@@ -69,8 +76,8 @@ before(async () => {
     POWERTOOLS_SERVICE_NAME: 'front-webhooks-process',
     POWERTOOLS_METRICS_NAMESPACE: 'FrontWebhooksTest',
     POWERTOOLS_LOG_LEVEL: 'INFO',
-  }));
-});
+  })).handler;
+}
 after(async () => {
   dynamo.destroy();
   await proxy.stop();
@@ -94,13 +101,13 @@ async function acknowledge(records: readonly SQSRecord[], response: SQSBatchResp
 }
 
 /** One invocation as Lambda makes it: one receive of up to 10 messages (a FIFO batch), the built function, the deletes. */
-async function deliver(): Promise<Delivery> {
+async function deliver(handler: ProcessBundleHandler = processBundle): Promise<Delivery> {
   const { Messages = [] } = await sqs.client.send(new ReceiveMessageCommand({
     QueueUrl: sqs.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'],
   }));
   assert.ok(Messages.length > 0, 'nothing to deliver: the queue shows no message');
   const records = Messages.map((m) => toSqsRecord(m, queueArn, 'us-east-1'));
-  const { result: response, lines } = await captureLogLines(() => processBundle({ Records: records }, lambdaContext(30_000)));
+  const { result: response, lines } = await captureLogLines(() => handler({ Records: records }, lambdaContext(30_000)));
   await acknowledge(records, response);
   return { records, response, lines };
 }
@@ -285,7 +292,7 @@ describe('exactly once, through the built process bundle', () => {
     assertExpiresRecordDaysAfter(item, item?.processedAt?.S);
   });
 
-  it('where it stops: a handler that succeeds while the table cannot record it is acknowledged, "front event not recorded", and may run again', async () => {
+  it('where it stops: a handler that succeeds while the table cannot record it is acknowledged, "front event not recorded", and may run again on another instance', async () => {
     // Prepare: the table goes down while the handler runs, after the check.
     const event = eventWith('Address change [hook]');
     await ingest(event);
@@ -294,14 +301,59 @@ describe('exactly once, through the built process bundle', () => {
     const first = await deliver();
     proxy.up();
     await queueAgain(first.records[0]!);
-    const second = await deliver();
+    const sameInstance = await deliver();
+    await queueAgain(first.records[0]!);
+    const otherInstance = await deliver(await coldStart());
     // Assess: acknowledged (a retry would only run it again), and said so.
     assert.deepEqual(first.response, { batchItemFailures: [] });
     const notRecorded = linesOf([first], 'front event not recorded', event.id);
     assert.deepEqual(notRecorded.map(({ level, reason }) => ({ level, reason })), [{ level: 'ERROR', reason: 'store_unavailable' }]);
     assert.equal(linesOf([first], 'front event processed', event.id).length, 1);
-    // Nothing recorded, so a later copy runs the handler again: that one is recorded.
-    assert.deepEqual(linesOf([first, second], 'handler ran', event.id).map((l) => l.attempt), [1, 1]);
+    // The instance that ran it remembers it; another one has only the table, where nothing was recorded, so it runs
+    // the handler again, and records it.
+    assert.equal(linesOf([sameInstance], 'front event skipped', event.id).length, 1);
+    assert.deepEqual(linesOf([first, sameInstance, otherInstance], 'handler ran', event.id).map((l) => l.attempt), [1, 1]);
     assert.ok((await itemOf(event.id))?.processedAt?.S);
+  });
+});
+
+describe('exactly once against eventually consistent reads (the local stack reads DynamoDB as AWS does)', () => {
+  let t: TestStack;
+  const runs = new Map<string, number>();
+  before(async () => {
+    // Reads that do not ask for consistency see an item as it was for 2 s after it is written.
+    t = await startTestStack({ dynamoReadLagMs: 2000, registry: defineHandlers({ default: (event) => { runs.set(event.id, (runs.get(event.id) ?? 0) + 1); } }) });
+  });
+  after(async () => { await t.stop(); });
+
+  it('runs a handler once when a second copy of its event follows the first before a plain read can see the mark', async () => {
+    // Prepare: an event processed, then the same event again at once, past SQS's deduplication.
+    const event = sampleEvent({ type: 'tag' });
+    assert.equal((await t.post(event)).status, 202);
+    await t.waitProcessed([event.id]);
+    expireDeduplication();
+    // Act
+    assert.equal((await t.post(event)).status, 202);
+    await waitFor('the second copy skipped', () => t.logs.some((l) => l.message === 'front event skipped' && l.eventId === event.id));
+    // Assess
+    assert.equal(runs.get(event.id), 1);
+  });
+
+  it('runs a handler once when two copies of its event arrive in one batch', async () => {
+    // Prepare: a webhook copy and a recovered copy of one event, one right behind the other in its conversation.
+    const event = sampleEvent({ type: 'tag' });
+    t.stack.front.record(event);
+    const conversation = event.conversation!.id;
+    const copies = [{ arrival: undefined }, { arrival: 'recovered' }];
+    for (const [i, copy] of copies.entries()) {
+      await t.sqs.send(new SendMessageCommand({
+        QueueUrl: t.stack.queueUrl, MessageBody: JSON.stringify(event), MessageGroupId: conversation, MessageDeduplicationId: `${event.id}-${i}`,
+        MessageAttributes: { [ATTR.scheme]: { DataType: 'String', StringValue: 'rule' }, ...(copy.arrival && { [ATTR.arrival]: { DataType: 'String', StringValue: copy.arrival } }) },
+      }));
+    }
+    // Act
+    await waitFor('the second copy skipped', () => t.logs.some((l) => l.message === 'front event skipped' && l.eventId === event.id));
+    // Assess
+    assert.equal(runs.get(event.id), 1);
   });
 });

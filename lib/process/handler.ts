@@ -110,6 +110,25 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
     delaySeconds: Math.max(atLeastSeconds, deferDelay(settings, Number(record.attributes?.ApproximateReceiveCount) || 1)),
   });
   let saidNoToken = false;
+  /**
+   * Events this function instance processed lately (event id → when), checked before the state table: a second copy
+   * of an event in the same batch, or in the next batch of its conversation, comes within the time an eventually
+   * consistent read may not show the mark yet. Bounded, and short-lived beside the record window.
+   */
+  const recent = new Map<string, { at: string; until: number }>();
+  const RECENT_MAX = 10_000;
+  const RECENT_MS = 15 * 60_000;
+  const rememberProcessed = (eventId: string, at: string) => {
+    recent.delete(eventId);
+    recent.set(eventId, { at, until: now() + RECENT_MS });
+    if (recent.size > RECENT_MAX) recent.delete(recent.keys().next().value!);
+  };
+  const recentlyProcessed = (eventId: string): string | undefined => {
+    const entry = recent.get(eventId);
+    if (entry && entry.until > now()) return entry.at;
+    if (entry) recent.delete(eventId);
+    return undefined;
+  };
 
   /** Moves a message to the DLQ with the reason; if the DLQ cannot be reached the record is retried later. */
   async function deadLetter(record: SQSRecord, reason: DeadLetterReason, detail: string, extra: Record<string, string> = {}): Promise<RecordOutcome> {
@@ -202,7 +221,9 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
 
     let state: Awaited<ReturnType<EventStore['get']>>;
     try {
-      state = await store.get(queued.eventId);
+      const remembered = recentlyProcessed(queued.eventId);
+      // Copies that can follow the first one within a second are read consistently (lib/store/events.ts).
+      state = remembered ? { processedAt: remembered, attempts: 0 } : await store.get(queued.eventId, { consistent: arrival !== 'webhook' });
     } catch (error) {
       // Never processed without the check: the record waits until the table answers.
       return deferred(record, queued, 'store_unavailable', describeError(error));
@@ -246,8 +267,10 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
 
     if (result.ok) {
       let earlier: string | undefined;
+      const processedAt = new Date(now());
+      rememberProcessed(event.id, processedAt.toISOString());
       try {
-        ({ earlier } = await store.markProcessed(event.id, new Date(now())));
+        ({ earlier } = await store.markProcessed(event.id, processedAt));
       } catch (error) {
         // The handler succeeded: retrying would run it again. Acknowledge, and say the record is missing.
         logger.error('front event not recorded', { ...keys, reason: 'store_unavailable', detail: describeError(error) });

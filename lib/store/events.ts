@@ -8,12 +8,14 @@ import table from '../table.json' with { type: 'json' };
  * Lambda failed to delete). One item per event in the state table (lib/table.json), key `event#<id>`:
  * `processedAt` once a handler succeeded, `attempts` while it fails, `expiresAt` for DynamoDB TTL.
  *
- * Check-then-mark: one eventually consistent GetItem before the handler, one UpdateItem after it (on success or
- * failure). That is safe without a lock because one event is only ever processed by one invocation at a time:
- * its deliveries share its FIFO message group (its conversation, lib/queue.ts groupIdOf), and SQS FIFO never hands
- * out a group's next message while one is in flight. The read can be eventually consistent because a second
- * delivery of an event always comes after the first was acknowledged: SQS deduplicates the same event id for
- * 5 minutes, and every later path (redrive, recovery, a Front retry) starts long after the mark was written.
+ * Check-then-mark: one GetItem before the handler, one UpdateItem after it (on success or failure). That is safe
+ * without a lock because one event is only ever processed by one invocation at a time: its deliveries share its
+ * FIFO message group (its conversation, lib/queue.ts groupIdOf), and SQS FIFO never hands out a group's next
+ * message while one is in flight. The read is eventually consistent (half the cost) for a webhook delivery: SQS
+ * deduplicates the same event id for 5 minutes, so a second webhook copy comes long after the mark. The copies
+ * that can follow the first within a second (a recovered or redriven copy queued behind it, even in the same
+ * batch) are read consistently, and the process function also remembers what it just processed
+ * (lib/process/handler.ts), so no copy depends on a read that has not seen the write yet.
  */
 export interface EventState {
   /** When a handler first succeeded for this event (ISO 8601); absent while none has. */
@@ -23,8 +25,11 @@ export interface EventState {
 }
 
 export interface EventStore {
-  /** The event's state, or undefined when it has none (or its record expired). Throws StoreUnavailableError. */
-  get(eventId: string): Promise<EventState | undefined>;
+  /**
+   * The event's state, or undefined when it has none (or its record expired). Eventually consistent unless
+   * `consistent` (twice the read cost): see the header comment for when that matters. Throws StoreUnavailableError.
+   */
+  get(eventId: string, options?: { consistent?: boolean }): Promise<EventState | undefined>;
   /** Records that the event's handler succeeded; `earlier` is set when another delivery had already recorded it. */
   markProcessed(eventId: string, at: Date): Promise<{ earlier?: string }>;
   /** Records one failed handler attempt and returns the attempts so far, this one included. */
@@ -82,9 +87,9 @@ export function createDynamoEventStore(options: DynamoStoreOptions): EventStore 
   const seconds = () => Math.floor(now() / 1000);
   const expiry = () => ({ N: String(seconds() + keepSeconds) });
 
-  async function read(eventId: string): Promise<Record<string, AttributeValue> | undefined> {
+  async function read(eventId: string, consistent = false): Promise<Record<string, AttributeValue> | undefined> {
     try {
-      const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: eventKey(eventId) }));
+      const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: eventKey(eventId), ...(consistent && { ConsistentRead: true }) }));
       return Item;
     } catch (error) {
       throw unavailable(tableName, error);
@@ -96,8 +101,8 @@ export function createDynamoEventStore(options: DynamoStoreOptions): EventStore 
     item !== undefined && !(Number(item[ttl]?.N ?? Infinity) <= seconds());
 
   return {
-    async get(eventId) {
-      const item = await read(eventId);
+    async get(eventId, options) {
+      const item = await read(eventId, options?.consistent);
       if (!live(item)) return undefined;
       const processedAt = item?.processedAt?.S;
       return { attempts: Number(item?.attempts?.N ?? 0), ...(processedAt && { processedAt }) };
@@ -117,7 +122,7 @@ export function createDynamoEventStore(options: DynamoStoreOptions): EventStore 
         return {};
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw unavailable(tableName, error);
-        const earlier = (await read(eventId))?.processedAt?.S;
+        const earlier = (await read(eventId, true))?.processedAt?.S;
         return earlier ? { earlier } : {};
       }
     },

@@ -91,6 +91,8 @@ export interface TestStackOptions {
   /** The fake Front API's own limit, and the functions' share of it (both high by default: tests are fast). */
   front?: { requestsPerMinute?: number; rateWindowMs?: number };
   frontApiRequestsPerMinute?: number;
+  /** How long eventually consistent reads lag writes (default: the local stack's 500 ms). */
+  dynamoReadLagMs?: number;
 }
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
@@ -107,6 +109,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     front: { port: 0, requestsPerMinute: 6000, ...options.front },
     frontApiRequestsPerMinute: options.frontApiRequestsPerMinute ?? 600,
     reconcileEverySeconds: 0,
+    ...(options.dynamoReadLagMs !== undefined && { dynamoReadLagMs: options.dynamoReadLagMs }),
     processHandler: ({ sqsEndpoint, queueUrl, dlqUrl, dynamoEndpoint, tableName, frontUrl, frontToken }) => createProcessHandler({
       registry: options.registry ?? defaultRegistry,
       sqs: new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1' }),
