@@ -28,6 +28,8 @@ export interface FrontBody {
   expected: Expected;
   /** How it was built, for failure reports. */
   what: string;
+  /** The features it exercises (`preview`, `lone surrogate`, …), so a test can show its generators reach them. */
+  tags: readonly string[];
 }
 
 const API = 'https://acme.api.frontapp.com';
@@ -79,6 +81,8 @@ const eventId = fc.oneof(
 const eventType = fc.oneof(
   { weight: 10, arbitrary: fc.constantFrom(...FRONT_EVENT_TYPES) },
   { weight: 3, arbitrary: fc.stringMatching(/^[a-z][a-z0-9_]{0,79}$/) },
+  // Well-formed, and names a router or an envelope could trip on.
+  { weight: 1, arbitrary: fc.constantFrom('constructor', 'prototype', 'default', 'sync', 'hasownproperty', 'tostring', 'a'.repeat(80)) },
 );
 const malformedType = fc.constantFrom<unknown>('Inbound', '', 'in-bound', '1st', 'a'.repeat(81), 'inbound\n', 'tag\ud800', 7, null);
 
@@ -168,6 +172,35 @@ function frontEvent(f: EventFields, filler = ''): Record<string, unknown> {
   };
 }
 
+/** What is odd about a piece of text, in the words of the issue. */
+function textTags(text: string): string[] {
+  const tags: string[] = [];
+  if (/[\ufffe\uffff]/.test(text)) tags.push('U+FFFE/U+FFFF');
+  if (text.includes('\ue000')) tags.push('U+E000');
+  if (/\p{Extended_Pictographic}/u.test(text)) tags.push('emoji');
+  if (text.includes('\u0000')) tags.push('\\u0000 escape');
+  if (/\p{Surrogate}/u.test(text)) tags.push('lone surrogate escape');
+  if (/[\u0001-\u001f]/.test(text)) tags.push('control character escape');
+  return tags;
+}
+
+function eventTags(f: EventFields, how: { indent: unknown; around: string }): string[] {
+  const id = String(f.id);
+  return [
+    f.preview ? 'preview' : 'full event',
+    (FRONT_EVENT_TYPES as readonly unknown[]).includes(f.type) ? 'known type' : 'new type',
+    ...(/[^\x21-\x7e]/.test(id) ? ['id not printable ASCII'] : []),
+    ...(/\s/.test(id) ? ['id with spaces'] : []),
+    ...([...id].length > 128 ? ['id over 128 characters'] : []),
+    ...(f.conversationId === undefined ? ['no conversation'] : []),
+    ...([0, MAX_EMITTED_AT_SECONDS, 5e-324, 1e-7].includes(f.emittedAt as number) ? ['emitted_at extreme'] : []),
+    ...(f.messageBytes > 10_000 ? ['tens of KB'] : []),
+    ...(how.indent !== undefined ? ['pretty-printed'] : []),
+    ...(how.around !== '' ? ['whitespace around'] : []),
+    ...textTags(f.text),
+  ];
+}
+
 function isUsableEvent(f: EventFields): boolean {
   return isUsableId(f.id) && isWellFormedType(f.type) && isUsableEmittedAt(f.emittedAt) && !f.brokenSource
     && (f.conversationId === undefined || isUsableId(f.conversationId));
@@ -230,7 +263,8 @@ const ruleEventBody: fc.Arbitrary<FrontBody> = fc.record({ f: eventFields, how: 
     const expected: Expected = !json ? { kind: 'unusable', reason: 'invalid_json', overLimit: false }
       : isUsableEvent(f) ? { kind: 'event', eventId: f.id as string, eventType: f.type as string, overLimit: false }
       : { kind: 'unusable', reason: 'invalid_shape', overLimit: false };
-    return { scheme: 'rule', bytes, expected, what: `rule ${describeEvent(f)}${raw ? ` with raw bytes ${JSON.stringify(raw.bytes)}` : ''}` };
+    const tags = ['rule', ...eventTags(f, how), ...(raw ? ['raw bytes in a string'] : []), ...(decoyId !== null ? ['repeated key'] : [])];
+    return { scheme: 'rule', bytes, expected, what: `rule ${describeEvent(f)}${raw ? ` with raw bytes ${JSON.stringify(raw.bytes)}` : ''}`, tags };
   });
 
 /** An application webhook: an envelope around an event, as Front sends it, or a broken envelope. */
@@ -269,7 +303,8 @@ const appEventBody: fc.Arbitrary<FrontBody> = fc.record({
   else if (broken && 'payload' in broken) expected = { kind: 'unusable', reason: 'invalid_shape', overLimit: false };
   else if (isUsableEvent(f)) expected = { kind: 'event', eventId: f.id as string, eventType: f.type as string, overLimit: false };
   else expected = { kind: 'unusable', reason: 'invalid_shape', overLimit: false };
-  return { scheme: 'app', bytes, expected, what: `app ${JSON.stringify(finalType)} envelope (${broken ? `broken: ${JSON.stringify(broken)}` : 'intact'}) around ${describeEvent(f)}${raw ? ` with raw bytes ${JSON.stringify(raw.bytes)}` : ''}` };
+  const tags = ['app', ...eventTags(f, how), ...(raw ? ['raw bytes in a string'] : []), ...(finalType === 'sync' ? ['sync with a payload'] : [])];
+  return { scheme: 'app', bytes, expected, tags, what: `app ${JSON.stringify(finalType)} envelope (${broken ? `broken: ${JSON.stringify(broken)}` : 'intact'}) around ${describeEvent(f)}${raw ? ` with raw bytes ${JSON.stringify(raw.bytes)}` : ''}` };
 });
 
 /** Front saving the app's webhook settings: `{type: "sync", authorization}`, sometimes carrying a payload of any JSON. */
@@ -286,6 +321,7 @@ const syncBody: fc.Arbitrary<FrontBody> = fc.record({
     bytes: Buffer.from(serialize(envelope, how)),
     expected: broken ? { kind: 'unusable', reason: 'invalid_shape', overLimit: false } : { kind: 'sync' },
     what: `sync${payload !== null ? ' with a payload' : ''}${broken ? ` with authorization ${JSON.stringify(authorization)}` : ''}`,
+    tags: ['app', payload !== null ? 'sync with a payload' : 'sync', ...(how.indent !== undefined ? ['pretty-printed'] : [])],
   };
 });
 
@@ -303,7 +339,7 @@ const notFrontBody: fc.Arbitrary<FrontBody> = fc.record({
   ),
 }).map(({ scheme, body }) => {
   const bytes = 'bytes' in body ? body.bytes : Buffer.from(body.text);
-  return { scheme, bytes, expected: { kind: 'unknown' }, what: `${body.what} signed as ${scheme}` };
+  return { scheme, bytes, expected: { kind: 'unknown' }, what: `${body.what} signed as ${scheme}`, tags: [scheme, body.what] };
 });
 
 /** A Front body of one scheme signed under the other: authentic, but not what that scheme carries. */
@@ -314,6 +350,7 @@ const crossedBody: fc.Arbitrary<FrontBody> = fc.oneof(ruleEventBody, appEventBod
     scheme: body.scheme === 'rule' ? 'app' : 'rule',
     expected: notJson ? body.expected : { kind: 'unusable', reason: 'invalid_shape', overLimit: false },
     what: `${body.what}, signed as ${body.scheme === 'rule' ? 'app' : 'rule'} instead`,
+    tags: [body.scheme === 'rule' ? 'rule body signed as app' : 'app body signed as rule'],
   } satisfies FrontBody;
 });
 
@@ -354,6 +391,29 @@ export function nearLimitEvent(scheme: Scheme, delta: number, nonCharacter: bool
     bytes,
     expected: { kind: 'event', eventId: f.id as string, eventType: 'inbound', overLimit: total > MAX_MESSAGE_BYTES },
     what: `${scheme} event of ${bytes.length} bytes, its message ${total - MAX_MESSAGE_BYTES} bytes from the limit${nonCharacter ? ', with a U+FFFF' : ''}`,
+    tags: [scheme, total > MAX_MESSAGE_BYTES ? 'message over 1 MiB' : total > MAX_MESSAGE_BYTES - 100 ? 'message within 100 bytes of 1 MiB' : 'message near 1 MiB'],
+  };
+}
+
+/** A body that is not JSON, `by` bytes over SQS's limit, or under it with room for a dead letter's attributes. */
+export function nearLimitNotJson(scheme: Scheme, over: boolean, by: number): FrontBody {
+  // Dead letters carry a failure detail of up to 1 KiB more: stay 5000 bytes clear below the limit.
+  const size = over ? MAX_MESSAGE_BYTES + by : MAX_MESSAGE_BYTES - 5000 - by;
+  const bytes = Buffer.from(`{"id":"evt_cut","note":"${'y'.repeat(size - 24)}`);
+  return {
+    scheme, bytes, expected: { kind: 'unusable', reason: 'invalid_json', overLimit: over },
+    what: `unterminated JSON of ${bytes.length} bytes`, tags: [scheme, over ? 'not JSON, over 1 MiB' : 'not JSON, near 1 MiB'],
+  };
+}
+
+/** A sync carrying a payload `by` bytes over SQS's limit: answered all the same, since a sync is never queued. */
+export function oversizeSync(by: number): FrontBody {
+  return {
+    scheme: 'app',
+    bytes: Buffer.from(JSON.stringify({ type: 'sync', authorization: { id: 'cmp_big' }, payload: 'z'.repeat(MAX_MESSAGE_BYTES + by) })),
+    expected: { kind: 'sync' },
+    what: `sync carrying ${MAX_MESSAGE_BYTES + by} bytes of payload`,
+    tags: ['app', 'sync over 1 MiB'],
   };
 }
 
@@ -373,22 +433,10 @@ export const nearLimitBody: fc.Arbitrary<FrontBody> = fc.oneof(
   },
   {
     weight: 1,
-    arbitrary: fc.record({ scheme: fc.constantFrom<Scheme>('rule', 'app'), over: fc.boolean(), by: fc.integer({ min: 1, max: 4000 }) }).map(({ scheme, over, by }) => {
-      // Dead letters carry a failure detail of up to 1 KiB more: stay 5000 bytes clear below the limit.
-      const size = over ? MAX_MESSAGE_BYTES + by : MAX_MESSAGE_BYTES - 5000 - by;
-      const bytes = Buffer.from(`{"id":"evt_cut","note":"${'y'.repeat(size - 24)}`);
-      return { scheme, bytes, expected: { kind: 'unusable', reason: 'invalid_json', overLimit: over }, what: `unterminated JSON of ${bytes.length} bytes` } satisfies FrontBody;
-    }),
+    arbitrary: fc.record({ scheme: fc.constantFrom<Scheme>('rule', 'app'), over: fc.boolean(), by: fc.integer({ min: 1, max: 4000 }) })
+      .map(({ scheme, over, by }) => nearLimitNotJson(scheme, over, by)),
   },
-  {
-    weight: 1,
-    arbitrary: fc.integer({ min: 1, max: 100_000 }).map((by) => ({
-      scheme: 'app' as const,
-      bytes: Buffer.from(JSON.stringify({ type: 'sync', authorization: { id: 'cmp_big' }, payload: 'z'.repeat(MAX_MESSAGE_BYTES + by) })),
-      expected: { kind: 'sync' } as const,
-      what: `sync carrying ${MAX_MESSAGE_BYTES + by} bytes of payload`,
-    })),
-  },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 100_000 }).map(oversizeSync) },
 );
 
 /** Any body Front could sign, from the usual to the unusable; near the size limit about once in `rareness` bodies. */
