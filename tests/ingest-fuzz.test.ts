@@ -17,12 +17,13 @@
  * - every event answered 202 queued is handled exactly once by the process logic, a redelivery skipped by the state
  *   table, and nothing queued is dead-lettered by it.
  *
- * The seed is fixed (FUZZ_SEED overrides it); fast-check prints it, with the shrunk counterexample, on failure.
+ * The seed is fixed (FUZZ_SEED overrides it) and in the suite's name; fast-check prints it, with the shrunk
+ * counterexample, on failure. FUZZ_VERBOSE=1 lists which generated features reached which answer.
  */
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { toHttpApiEvent } from '../lib/apigw.ts';
@@ -38,13 +39,13 @@ import { APP_SECRET, RULE_SECRET } from './helpers/ingest.ts';
 import { recordingLogger, recordingMetrics, type LogRecord } from './helpers/local.ts';
 import { startTestSqs, type TestSqs } from './helpers/sqs.ts';
 import { startTestStore, type TestStore } from './helpers/store.ts';
-import { nearLimitEvent, onceIn, printable, signedBody, type Expected, type FrontBody } from './helpers/webhook-arbitraries.ts';
+import { nearLimitEvent, nearLimitNotJson, onceIn, oversizeSync, printable, signedBody, type Expected, type FrontBody } from './helpers/webhook-arbitraries.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_127);
 const RUNS = { random: 2500, signed: 3500, mutated: 4000 };
 /** Front's replay window, and the margin the generators keep from its edge (the handler's clock runs on meanwhile). */
 const WINDOW_MS = 5 * 60 * 1000;
-const EDGE_MS = 2000;
+const EDGE_MS = 10_000;
 const WEBHOOK_PATH = '/webhooks/front';
 /** SQS's rule for MessageGroupId and MessageDeduplicationId. */
 const FIFO_ID = /^[\x21-\x7e]{1,128}$/;
@@ -223,7 +224,7 @@ function assertRefused(wire: Wire, auth: Authenticity, answer: Answer, reasons: 
  * An authentic request to the endpoint: the answer its body calls for (`base` is the body as the generator built it,
  * when the request still carries it under its scheme), recorded to be found in the queues afterwards.
  */
-function assertAccepted(wire: Wire, scheme: Scheme, base: FrontBody | undefined, answer: Answer): void {
+function assertAccepted(wire: Wire, scheme: Scheme, base: FrontBody | undefined, answer: Answer): string {
   const challenge = header(wire.headers, 'x-front-challenge');
   const expected: Answerable = base && base.expected.kind !== 'unknown' ? base.expected : answerableFromBytes(scheme, wire.body);
   const { status, json } = answer;
@@ -234,53 +235,54 @@ function assertAccepted(wire: Wire, scheme: Scheme, base: FrontBody | undefined,
       if (challenge !== undefined) assert.deepEqual(json, { challenge }, context);
       else assert.deepEqual([Object.keys(json).sort(), json.status], [['message', 'status'], 'ignored'], context);
       count('sync 200');
-      return;
+      return challenge !== undefined ? 'challenge' : 'ignored';
     case 'event':
       if (expected.overLimit) {
         assert.deepEqual([status, json.error], [413, 'payload_too_large'], context);
         recordTooLarge(wire.body, expected.eventId);
-      } else {
-        assert.deepEqual([status, json], [202, { status: 'queued', eventId: expected.eventId }], context);
-        recordQueued(wire.body, scheme, expected.eventId);
+        return 'too_large';
       }
-      return;
+      assert.deepEqual([status, json], [202, { status: 'queued', eventId: expected.eventId }], context);
+      recordQueued(wire.body, scheme, expected.eventId);
+      return 'queued';
     case 'unusable':
       if (expected.overLimit) {
         assert.deepEqual([status, json.error], [413, 'payload_too_large'], context);
         recordTooLarge(wire.body);
-      } else {
-        assertDeadLettered(answer, expected.reason, context);
-        recordDeadLetter(wire.body, expected.reason);
+        return 'too_large';
       }
-      return;
+      assertDeadLettered(answer, expected.reason, context);
+      recordDeadLetter(wire.body, expected.reason);
+      return 'dead_lettered';
     case 'not-json':
       if (status === 413) {
         assert.notEqual(expected.size, 'under', context);
         assert.equal(json.error, 'payload_too_large');
         recordTooLarge(wire.body);
-      } else {
-        assert.notEqual(expected.size, 'over', context);
-        assertDeadLettered(answer, 'invalid_json', context);
-        recordDeadLetter(wire.body, 'invalid_json');
+        return 'too_large';
       }
-      return;
+      assert.notEqual(expected.size, 'over', context);
+      assertDeadLettered(answer, 'invalid_json', context);
+      recordDeadLetter(wire.body, 'invalid_json');
+      return 'dead_lettered';
     case 'parsed':
       // Parsed but not a sync: an event (queued), or not one (dead-lettered), or too large.
       if (status === 413) {
         assert.notEqual(expected.size, 'under', context);
         assert.equal(json.error, 'payload_too_large');
         recordTooLarge(wire.body);
-      } else if (json.status === 'queued') {
-        assert.notEqual(expected.size, 'over', context);
+        return 'too_large';
+      }
+      assert.notEqual(expected.size, 'over', context);
+      if (json.status === 'queued') {
         const event = eventIn(scheme, (parseBody(wire.body) as { value: unknown }).value);
         assert.deepEqual([status, json], [202, { status: 'queued', eventId: event?.id }], context);
         recordQueued(wire.body, scheme, String(event?.id));
-      } else {
-        assert.notEqual(expected.size, 'over', context);
-        assertDeadLettered(answer, 'invalid_shape', context);
-        recordDeadLetter(wire.body, 'invalid_shape');
+        return 'queued';
       }
-      return;
+      assertDeadLettered(answer, 'invalid_shape', context);
+      recordDeadLetter(wire.body, 'invalid_shape');
+      return 'dead_lettered';
   }
 }
 
@@ -321,13 +323,23 @@ function httpApiEvent(wire: Wire): APIGatewayProxyEventV2 {
   return event;
 }
 
+/** Which features of the generators reached which answer to an authentic request: `<tag> → <outcome>`. */
+const coverage = new Map<string, number>();
+
 /** Sends a request and checks the answer against the oracle. */
 async function exchange(wire: Wire, sentAt: number, base: FrontBody | undefined): Promise<void> {
   const auth = authenticity(wire, sentAt);
   const answer = await call(httpApiEvent(wire));
   const toEndpoint = wire.path.replace(/\/+$/, '') === WEBHOOK_PATH && wire.method.toUpperCase() === 'POST';
   if (!auth.authentic || !toEndpoint) return assertRefused(wire, auth, answer);
-  assertAccepted(wire, auth.scheme, base, answer);
+  const outcome = assertAccepted(wire, auth.scheme, base, answer);
+  const tags = [
+    ...(base?.tags ?? []),
+    ...(header(wire.headers, 'x-front-challenge') !== undefined ? ['challenge header'] : []),
+    ...(wire.base64 ? ['base64 transport'] : []),
+    ...(Object.keys(wire.headers).some((name) => name !== name.toLowerCase()) ? ['header names not lower-case'] : []),
+  ];
+  for (const tag of tags) coverage.set(`${tag} → ${outcome}`, (coverage.get(`${tag} → ${outcome}`) ?? 0) + 1);
 }
 
 const frontHeaderNames = ['x-front-signature', 'x-front-request-timestamp', 'x-front-challenge'];
@@ -550,7 +562,7 @@ const notAnHttpApiEvent = fc.oneof(
   }),
 );
 
-describe('ingest bundle, property-based (issue 7)', () => {
+describe(`ingest bundle, property-based (issue 7), seed ${SEED}`, () => {
   it(`${RUNS.random} random requests: no throw, no 5xx, refused, nothing stored`, async (t) => {
     // Prepare
     const request = fc.oneof(
@@ -591,12 +603,13 @@ describe('ingest bundle, property-based (issue 7)', () => {
     const request = fc.record({ body: signedBody(300).map(printable), p: presentation });
     // The limit's edge itself, whatever the seed: a message of exactly 1 MiB is queued, one byte more is not.
     const plain: Presentation = { skewMs: 0, names: 'lower', contentType: 'application/json', base64: false, challenge: null, extra: {}, path: WEBHOOK_PATH };
-    const examples: Array<[{ body: FrontBody; p: Presentation }]> = [];
+    const edges: FrontBody[] = [nearLimitNotJson('rule', true, 1), nearLimitNotJson('app', false, 1), oversizeSync(1)];
     for (const scheme of ['rule', 'app'] as const) {
       for (const [delta, nonCharacter] of [[0, false], [1, false], [0, true], [1, true]] as const) {
-        examples.push([{ body: printable(nearLimitEvent(scheme, delta, nonCharacter, `edge_${scheme}_${delta}_${nonCharacter}`)), p: plain }]);
+        edges.push(nearLimitEvent(scheme, delta, nonCharacter, `edge_${scheme}_${delta}_${nonCharacter}`));
       }
     }
+    const examples = edges.map((body): [{ body: FrontBody; p: Presentation }] => [{ body: printable(body), p: plain }]);
     // Act
     await fc.assert(fc.asyncProperty(request, async ({ body, p }) => {
       const sentAt = Date.now();
@@ -609,7 +622,21 @@ describe('ingest bundle, property-based (issue 7)', () => {
     for (const outcome of ['queued 202', 'sync 200', 'dead_lettered 202 invalid_json', 'dead_lettered 202 invalid_shape', 'too_large 413', 'refused 401']) {
       assert.ok((ledger.statuses.get(outcome) ?? 0) > 0, `the generators reach "${outcome}": ${JSON.stringify([...ledger.statuses])}`);
     }
+    // The odd cases the issue names reach the queue (or their own answer), not only the dead-letter queue.
+    const reached = [
+      ...['rule', 'app', 'full event', 'preview', 'known type', 'new type', 'id not printable ASCII', 'id with spaces', 'id over 128 characters',
+        'no conversation', 'emitted_at extreme', 'tens of KB', 'pretty-printed', 'whitespace around', 'U+FFFE/U+FFFF', 'U+E000', 'emoji',
+        '\\u0000 escape', 'lone surrogate escape', 'control character escape', 'raw bytes in a string', 'repeated key', 'challenge header',
+        'base64 transport', 'header names not lower-case', 'message within 100 bytes of 1 MiB'].map((tag) => `${tag} → queued`),
+      'message over 1 MiB → too_large', 'not JSON, over 1 MiB → too_large', 'not JSON, near 1 MiB → dead_lettered', 'sync over 1 MiB → ignored',
+      'sync → challenge', 'sync → ignored', 'sync with a payload → challenge', 'sync with a payload → ignored',
+      'rule body signed as app → dead_lettered', 'app body signed as rule → dead_lettered',
+    ];
+    for (const what of reached) assert.ok((coverage.get(what) ?? 0) > 0, `the generators reach "${what}"`);
     t.diagnostic(`answers: ${JSON.stringify(Object.fromEntries(ledger.statuses))}`);
+    t.diagnostic(process.env.FUZZ_VERBOSE
+      ? `authentic requests by feature: ${[...coverage].sort().map(([k, n]) => `${k} ${n}`).join('; ')}`
+      : `${coverage.size} (feature → answer) pairs reached, the ${reached.length} the issue names among them (FUZZ_VERBOSE=1 lists them)`);
     ledger.statuses.clear();
   });
 
@@ -647,7 +674,7 @@ describe('ingest bundle, property-based (issue 7)', () => {
     };
     const logs: LogRecord[] = [];
     const metrics = recordingMetrics();
-    const process = createProcessHandler({
+    const processBatch = createProcessHandler({
       registry: defineHandlers({ inbound: recordAs('inbound'), tag: recordAs('tag'), default: recordAs('default') }),
       sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store,
       logger: recordingLogger(logs), metrics,
@@ -671,17 +698,20 @@ describe('ingest bundle, property-based (issue 7)', () => {
         continue;
       }
       for (const message of Messages) if (!messages.has(message.MessageId!)) messages.set(message.MessageId!, checkQueuedMessage(message, groups));
-      const response = await process({ Records: Messages.map((m) => toSqsRecord(m, 'arn:aws:sqs:us-east-1:000000000000:fuzz-events.fifo', 'us-east-1')) });
+      const response = await processBatch({ Records: Messages.map((m) => toSqsRecord(m, 'arn:aws:sqs:us-east-1:000000000000:fuzz-events.fifo', 'us-east-1')) });
       assert.deepEqual(response.batchItemFailures, [], 'no handler fails here');
+      const kept: Message[] = [];
+      const deleted: Message[] = [];
       for (const message of Messages) {
         const delivery = (deliveries.get(message.MessageId!) ?? 0) + 1;
         deliveries.set(message.MessageId!, delivery);
-        if (delivery === 1 && deliveries.size % 4 === 0) {
-          redelivered += 1;
-          await sqs.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: sqs.queueUrl, ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 }));
-        } else {
-          await sqs.client.send(new DeleteMessageCommand({ QueueUrl: sqs.queueUrl, ReceiptHandle: message.ReceiptHandle! }));
-        }
+        (delivery === 1 && deliveries.size % 4 === 0 ? kept : deleted).push(message);
+      }
+      redelivered += kept.length;
+      const entries = (list: Message[]) => list.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! }));
+      if (deleted.length > 0) await sqs.client.send(new DeleteMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: entries(deleted) }));
+      if (kept.length > 0) {
+        await sqs.client.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: sqs.queueUrl, Entries: entries(kept).map((e) => ({ ...e, VisibilityTimeout: 0 })) }));
       }
     }
 
