@@ -14,7 +14,6 @@ import { handlers } from '../lib/handlers/index.ts';
 import type { EventLogger } from '../lib/handlers/types.ts';
 import { createProcessHandler } from '../lib/process/handler.ts';
 import { createDynamoClient, createDynamoEventStore } from '../lib/store/events.ts';
-import { noMetrics, type ProcessMetrics } from '../lib/process/metrics.ts';
 import { startLocalStack } from '../local/stack.ts';
 
 const SECRET = 'bench-rule-secret';
@@ -79,8 +78,6 @@ async function load(url: string, batch: readonly Request[], concurrency: number)
   };
 }
 
-const silentMetrics: ProcessMetrics = noMetrics;
-
 export async function runE2eBench(options: { requests?: number; concurrency?: number; conversations?: number } = {}): Promise<E2eResult> {
   const count = options.requests ?? 2000;
   const concurrency = options.concurrency ?? 32;
@@ -108,7 +105,7 @@ export async function runE2eBench(options: { requests?: number; concurrency?: nu
   const stack = await startLocalStack({
     port: 0, sqsPort: 0, dynamoPort: 0, quiet: true, secrets: { rule: SECRET },
     processHandler: ({ sqsEndpoint, queueUrl, dlqUrl, dynamoEndpoint, tableName }) => createProcessHandler({
-      registry: handlers, sqs: new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1' }), queueUrl, dlqUrl, logger, metrics: silentMetrics,
+      registry: handlers, sqs: new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1' }), queueUrl, dlqUrl, logger,
       store: createDynamoEventStore({ client: createDynamoClient(dynamoEndpoint), tableName }),
     }),
   });

@@ -22,7 +22,6 @@ import { randomId, sampleEvent } from '../lib/front/samples.ts';
 import { handlers } from '../lib/handlers/index.ts';
 import { defineHandlers, type HandlerRegistry } from '../lib/handlers/types.ts';
 import { createProcessHandler, type ProcessHandler } from '../lib/process/handler.ts';
-import { noMetrics } from '../lib/process/metrics.ts';
 import { DEFAULT_SETTINGS } from '../lib/process/settings.ts';
 import { createDynamoClient, createDynamoEventStore, type EventState, type EventStore } from '../lib/store/events.ts';
 import { ATTR } from '../lib/queue.ts';
@@ -31,14 +30,13 @@ import { bundleOptions } from '../scripts/build.ts';
 /** Empty stand-ins with the names functions/process.ts imports: only their size and load time matter. */
 const STUBS: Record<string, string> = {
   '@aws-lambda-powertools/logger': 'export class Logger { debug() {} info() {} warn() {} error() {} addContext() {} }',
-  '@aws-lambda-powertools/metrics': "export const MetricUnit = { Count: 'Count', Milliseconds: 'Milliseconds' }; export class Metrics { addMetric() {} addDimension() {} singleMetric() { return this; } publishStoredMetrics() {} }",
 };
 
 function stub(names: readonly string[]): Plugin {
   return {
     name: 'stub',
     setup(b) {
-      b.onResolve({ filter: /^@aws-lambda-powertools\/(logger|metrics)$/ }, (args) =>
+      b.onResolve({ filter: /^@aws-lambda-powertools\/(logger)$/ }, (args) =>
         names.includes(args.path) ? { path: args.path, namespace: 'stub' } : undefined);
       b.onLoad({ filter: /.*/, namespace: 'stub' }, (args) => ({ contents: STUBS[args.path] ?? '', loader: 'js' }));
     },
@@ -121,8 +119,7 @@ export async function runProcessBench(options: { runs?: number; batches?: number
     for (const [label, stubbed] of [
       ['as built', []],
       ['without Logger', ['@aws-lambda-powertools/logger']],
-      ['without Metrics', ['@aws-lambda-powertools/metrics']],
-      ['without Logger, Metrics', Object.keys(STUBS)],
+      ['without Logger', Object.keys(STUBS)],
     ] as const) {
       const file = join(dir, `${built.length}.mjs`);
       built.push({ label, bytes: await bundle(file, stubbed), file });
@@ -134,7 +131,7 @@ export async function runProcessBench(options: { runs?: number; batches?: number
     const silent = { debug() {}, info() {}, warn() {}, error() {} };
     const handler = createProcessHandler({
       registry: handlers, sqs: new SQSClient({ region: 'us-east-1' }), queueUrl: 'unused', dlqUrl: 'unused', logger: silent,
-      store: memoryStore(), metrics: noMetrics,
+      store: memoryStore(),
     });
     const batches = options.batches ?? 500;
     const prepared = Array.from({ length: batches + 50 }, () => records(10));
@@ -242,7 +239,7 @@ async function warmUp(store: EventStore): Promise<void> {
 
 function processWith(store: EventStore, registry: HandlerRegistry = handlers, groupConcurrency = DEFAULT_SETTINGS.groupConcurrency): ProcessHandler {
   return createProcessHandler({
-    registry, sqs: new SQSClient({ region: 'us-east-1' }), queueUrl: 'unused', dlqUrl: 'unused', logger: silentLogger, metrics: noMetrics, store,
+    registry, sqs: new SQSClient({ region: 'us-east-1' }), queueUrl: 'unused', dlqUrl: 'unused', logger: silentLogger, store,
     settings: { ...DEFAULT_SETTINGS, groupConcurrency },
   });
 }

@@ -1,27 +1,20 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { required } from '../lib/config.ts';
 import { handlers } from '../lib/handlers/index.ts';
-import { emfMetrics } from '../lib/process/metrics.ts';
+import { createLogger } from '../lib/logging.ts';
 import { createProcessHandler } from '../lib/process/handler.ts';
 import { processSettingsFromEnv } from '../lib/process/settings.ts';
 import { createDynamoClient, createDynamoEventStore, stateTableFromEnv } from '../lib/store/events.ts';
 import { createFrontApi, frontApiSettingsFromEnv } from '../lib/front/settings.ts';
 
-// Built once per cold start: configuration errors fail here, loudly, not at the first event. Service name and
-// metrics namespace come from POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE; the defaults keep a
-// misconfigured stage's logs and metrics findable.
+// Built once per cold start: configuration errors fail here, loudly, not at the first event. Its metrics are
+// CloudWatch metric filters on its log lines (serverless.yml): nothing else to publish.
 const queueUrl = required(process.env, 'QUEUE_URL', 'the URL of the FIFO queue this function consumes (retries are scheduled on it)');
 const dlqUrl = required(process.env, 'DLQ_URL', 'the URL of the FIFO dead-letter queue');
 const stateTable = stateTableFromEnv(process.env);
 const settings = processSettingsFromEnv(process.env);
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'front-webhooks-process' });
-const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'FrontWebhooks',
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'front-webhooks-process',
-});
+const logger = createLogger(process.env.POWERTOOLS_SERVICE_NAME ?? 'front-webhooks-process');
 
 const dynamo = createDynamoClient();
 const frontApi = frontApiSettingsFromEnv(process.env);
@@ -44,7 +37,6 @@ const processBatch = createProcessHandler({
     hydratePreviews: frontApi.hydratePreviews,
   },
   logger,
-  metrics: emfMetrics(metrics),
   settings,
 });
 

@@ -1,9 +1,8 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { required } from '../lib/config.ts';
 import { createFrontApi, frontApiSettingsFromEnv, reconcileSettingsFromEnv } from '../lib/front/settings.ts';
+import { createLogger } from '../lib/logging.ts';
 import { reconcileScheduled, type ReconcileResult } from '../lib/reconcile.ts';
 import { createDynamoClient, createDynamoEventStore, createDynamoWatermark, stateTableFromEnv } from '../lib/store/events.ts';
 
@@ -12,11 +11,7 @@ const queueUrl = required(process.env, 'QUEUE_URL', 'the URL of the FIFO queue r
 const stateTable = stateTableFromEnv(process.env);
 const frontApi = frontApiSettingsFromEnv(process.env);
 const settings = reconcileSettingsFromEnv(process.env);
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'front-webhooks-reconcile' });
-const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'FrontWebhooks',
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'front-webhooks-reconcile',
-});
+const logger = createLogger(process.env.POWERTOOLS_SERVICE_NAME ?? 'front-webhooks-reconcile');
 const dynamo = createDynamoClient();
 const deps = {
   front: createFrontApi(frontApi, { client: dynamo, tableName: stateTable.tableName }),
@@ -73,9 +68,8 @@ export async function handler(_event: unknown, context: Context): Promise<void> 
   }
   const line = summary(result);
   if (result.stoppedBecause === 'unauthorized') {
-    // A bad token is an alarmed error, not a loop: the next run tries once more, nothing retries in between.
-    metrics.addMetric('FrontApiAuthFailures', MetricUnit.Count, 1);
-    metrics.publishStoredMetrics();
+    // A bad token is an alarmed error (the front-api-token alarm counts this line), not a loop: the next run tries
+    // once more, nothing retries in between.
     logger.error('front reconcile run', line);
   } else if (result.complete || result.stoppedBecause === 'deadline' || result.stoppedBecause === 'rate_limited') {
     logger.info('front reconcile run', line);

@@ -36,7 +36,7 @@ import { ATTR, decodeBody, MAX_MESSAGE_BYTES } from '../lib/queue.ts';
 import type { Scheme } from '../lib/signature.ts';
 import { loadBundle, type IngestHandler } from './helpers/bundles.ts';
 import { APP_SECRET, RULE_SECRET } from './helpers/ingest.ts';
-import { recordingLogger, recordingMetrics, type LogRecord } from './helpers/local.ts';
+import { metricsOf, recordingLogger, type LogRecord } from './helpers/local.ts';
 import { startTestSqs, type TestSqs } from './helpers/sqs.ts';
 import { startTestStore, type TestStore } from './helpers/store.ts';
 import { nearLimitEvent, nearLimitNotJson, onceIn, oversizeSync, printable, signedBody, type Expected, type FrontBody } from './helpers/webhook-arbitraries.ts';
@@ -673,11 +673,10 @@ describe(`ingest bundle, property-based (issue 7), seed ${SEED}`, () => {
       handled.set(event.id, [...(handled.get(event.id) ?? []), { type: event.type, handler: name, messageId: context.messageId, body: event.body }]);
     };
     const logs: LogRecord[] = [];
-    const metrics = recordingMetrics();
     const processBatch = createProcessHandler({
       registry: defineHandlers({ inbound: recordAs('inbound'), tag: recordAs('tag'), default: recordAs('default') }),
       sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store,
-      logger: recordingLogger(logs), metrics,
+      logger: recordingLogger(logs),
       settings: { ...DEFAULT_SETTINGS, retryDelaysSeconds: [0], deferSeconds: 0 },
     });
     const messages = new Map<string, { event: Record<string, unknown>; key: string }>();
@@ -732,6 +731,7 @@ describe(`ingest bundle, property-based (issue 7), seed ${SEED}`, () => {
     }
     assert.deepEqual([...handled.keys()].filter((id) => !ledger.queuedEventIds.has(id)), [], 'nothing handled that was not acknowledged');
     assert.ok(redelivered > 0, 'some deliveries were repeated');
+    const metrics = metricsOf(logs);
     assert.equal(metrics.skips, redelivered, 'every repeated delivery was skipped by the state table');
     assert.deepEqual(metrics.deadLetters, [], 'the process function dead-lettered nothing');
     assert.equal(metrics.failures, 0);

@@ -16,7 +16,7 @@ import { toSqsRecord } from '../lib/process/sqs-event.ts';
 import { ATTR } from '../lib/queue.ts';
 import { createDynamoEventStore, createDynamoClient, type EventStore } from '../lib/store/events.ts';
 import { ingestUnderTest, signed } from './helpers/ingest.ts';
-import { recordingLogger, recordingMetrics, type LogRecord } from './helpers/local.ts';
+import { metricsOf, recordingLogger, type LogRecord } from './helpers/local.ts';
 import { startTestSqs, type TestSqs } from './helpers/sqs.ts';
 import { startTestStore, type TestStore } from './helpers/store.ts';
 
@@ -36,13 +36,12 @@ const NOW = Date.parse('2026-11-26T12:00:00Z');
 
 function underTest(registry: HandlerRegistry = handlers, options: { dlqUrl?: string; store?: EventStore; settings?: Partial<ProcessSettings> } = {}) {
   const logs: LogRecord[] = [];
-  const metrics = recordingMetrics();
   const handler = createProcessHandler({
     registry, sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: options.dlqUrl ?? sqs.dlqUrl, store: options.store ?? state.store,
-    logger: recordingLogger(logs), metrics, now: () => NOW, sendDeadlineMs: 1000,
+    logger: recordingLogger(logs), now: () => NOW, sendDeadlineMs: 1000,
     settings: { ...DEFAULT_SETTINGS, ...options.settings },
   });
-  return { handler, logs, metrics };
+  return { handler, logs };
 }
 
 async function receiveRecords(visibilityTimeout = 60): Promise<SQSRecord[]> {
@@ -71,7 +70,7 @@ describe('process handler', () => {
       assert.equal((await ingest.send(request)).status, 202);
     }
     const records = await receiveRecords();
-    const { handler, logs, metrics } = underTest();
+    const { handler, logs } = underTest();
     // Act
     const response = await handler({ Records: records });
     // Assess
@@ -107,9 +106,8 @@ describe('process handler', () => {
     assert.equal(byId.get(app.id)?.appEventType, 'assignee_changed');
     assert.equal(byId.get(app.id)?.companyId, 'cmp_acme');
     assert.equal(messagesOf(logs, 'front event processed').length, 3);
-    assert.deepEqual([...metrics.processedByType].sort(), [['assign', 1], ['inbound', 1], ['tag', 1]]);
-    assert.deepEqual(metrics.lags, [2000, 2000, 2000]);
-    assert.equal(metrics.flushes, 1);
+    assert.deepEqual([...metricsOf(logs).processedByType].sort(), [['assign', 1], ['inbound', 1], ['tag', 1]]);
+    assert.deepEqual(metricsOf(logs).lags, [2000, 2000, 2000]);
     for (const event of [full, preview, app]) assert.equal((await state.store.get(event.id))?.processedAt, new Date(NOW).toISOString());
   });
 
@@ -125,7 +123,7 @@ describe('process handler', () => {
     const records = await receiveRecords();
     assert.equal(records.length, 3, 'one receive returns every message, several of one group');
     const registry = defineHandlers({ ...handlers, tag: (event) => { if (event.id === a1.id) throw new TypeError('downstream said no'); } });
-    const { handler, logs, metrics } = underTest(registry, { settings: { retryDelaysSeconds: [7] } });
+    const { handler, logs } = underTest(registry, { settings: { retryDelaysSeconds: [7] } });
     const idOf = (eventId: string) => records.find((r) => JSON.parse(r.body).id === eventId)?.messageId;
     // Act
     const response = await handler({ Records: records });
@@ -140,7 +138,7 @@ describe('process handler', () => {
       reason: 'TypeError: downstream said no', handler: 'tag', attempt: 1, maxAttempts: DEFAULT_SETTINGS.maxHandlerAttempts,
       durationMs: 0, willRetry: true, retryInSeconds: 7,
     });
-    assert.equal(metrics.failures, 1);
+    assert.equal(metricsOf(logs).failures, 1);
     assert.equal((await state.store.get(a1.id))?.attempts, 1);
     assert.equal(await state.store.get(a2.id), undefined, 'nothing is recorded for an event whose handler did not run');
     assert.deepEqual(await sqs.receiveAll(sqs.queueUrl, 0), [], 'the retried messages stay hidden until their retry is due');
@@ -174,7 +172,7 @@ describe('process handler', () => {
     await state.store.markProcessed(event.id, new Date('2026-11-20T08:00:00Z'));
     await sendRaw(JSON.stringify(event), event.conversation?.id ?? 'g', { [ATTR.scheme]: 'rule', [ATTR.arrival]: 'redriven' });
     let runs = 0;
-    const { handler, logs, metrics } = underTest(defineHandlers({ ...handlers, tag: () => { runs += 1; } }));
+    const { handler, logs } = underTest(defineHandlers({ ...handlers, tag: () => { runs += 1; } }));
     const records = await receiveRecords();
     // Act
     const response = await handler({ Records: records });
@@ -185,7 +183,7 @@ describe('process handler', () => {
       level: 'info', message: 'front event skipped', eventId: event.id, eventType: 'tag', conversationId: event.conversation?.id,
       firstProcessedAt: '2026-11-20T08:00:00.000Z', arrival: 'redriven', messageId: records[0]?.messageId,
     }]);
-    assert.equal(metrics.skips, 1);
+    assert.equal(metricsOf(logs).skips, 1);
   });
 
   it('treats an expired record as absent, as DynamoDB TTL would once it deletes it', async () => {
@@ -210,7 +208,7 @@ describe('process handler', () => {
     await sendRaw(JSON.stringify({ id: 42, kind: 'inbound' }), randomId('cnv'));
     await sendRaw(Buffer.from('\u0000binary').toString('base64'), randomId('cnv'), { [ATTR.bodyEncoding]: 'base64' });
     const records = await receiveRecords();
-    const { handler, logs, metrics } = underTest();
+    const { handler, logs } = underTest();
     // Act
     const response = await handler({ Records: records });
     // Assess
@@ -230,7 +228,7 @@ describe('process handler', () => {
       ['warn', 'front event dead-lettered', 'invalid_shape'],
     ]);
     for (const line of logs) assert.ok(records.some((r) => r.messageId === line.messageId));
-    assert.deepEqual(metrics.deadLetters.sort(), ['invalid_json', 'invalid_json', 'invalid_shape']);
+    assert.deepEqual(metricsOf(logs).deadLetters.sort(), ['invalid_json', 'invalid_json', 'invalid_shape']);
   });
 
   it('infers the scheme of a hand-queued message without the front-scheme attribute', async () => {

@@ -22,7 +22,7 @@ import { ATTR, decodeBody, MAX_MESSAGE_BYTES } from '../lib/queue.ts';
 import { MAX_INVOKE_PAYLOAD_BYTES, startLocalStack, type SqsBatchHandler } from '../local/stack.ts';
 import { captureLogLines, lambdaContext, loadBundle, type IngestHandler } from './helpers/bundles.ts';
 import { APP_SECRET, ingestUnderTest, RULE_SECRET } from './helpers/ingest.ts';
-import { recordingLogger, recordingMetrics, startTestStack, waitFor, type LogRecord, type TestStack } from './helpers/local.ts';
+import { metricsOf, recordingLogger, startTestStack, waitFor, type LogRecord, type TestStack } from './helpers/local.ts';
 import { startTestSqs, type TestSqs } from './helpers/sqs.ts';
 import { startTestStore, type TestStore } from './helpers/store.ts';
 
@@ -206,7 +206,6 @@ describe('3. values the schema accepts never poison processing', () => {
       let runs = 0;
       const lines: LogRecord[] = [];
       const logger = recordingLogger(lines);
-      const metrics = { ...recordingMetrics(), processed: () => { throw new RangeError('Invalid time value'); } };
       // The full line throws while it is built (as an Invalid Date did); the minimal fallback line does not.
       const breaking = { ...logger, info: (message: string, ...fields: Array<Record<string, unknown>>) => {
         if (fields.some((f) => 'emittedAt' in f)) throw new RangeError('Invalid Date');
@@ -214,7 +213,7 @@ describe('3. values the schema accepts never poison processing', () => {
       } };
       const handler = createProcessHandler({
         registry: defineHandlers({ default: () => { runs += 1; } }), sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl,
-        store: state.store, logger: breaking, metrics,
+        store: state.store, logger: breaking,
       });
       // Act
       const response = await handler({ Records: records });
@@ -304,7 +303,7 @@ describe('5. a handler that hangs re-runs nothing else', () => {
           runs.set(event.id, (runs.get(event.id) ?? 0) + 1);
           return event.id === hung!.id ? new Promise<void>(() => {}) : undefined;
         } }),
-        sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store, logger: recordingLogger(lines), metrics: recordingMetrics(),
+        sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store, logger: recordingLogger(lines),
         settings: { ...DEFAULT_SETTINGS, handlerTimeoutMs: 1000, retryDelaysSeconds: [0] },
       });
       const records = (await sqs.receiveAll(sqs.queueUrl)).map((m) => toSqsRecord(m, 'arn', 'us-east-1'));
@@ -344,7 +343,7 @@ describe('5. a handler that hangs re-runs nothing else', () => {
       const lines: LogRecord[] = [];
       const handler = createProcessHandler({
         registry: defineHandlers({ default: async (event) => { ran.push(event.id); await new Promise((r) => setTimeout(r, 600)); } }),
-        sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store, logger: recordingLogger(lines), metrics: recordingMetrics(),
+        sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store, logger: recordingLogger(lines),
       });
       const records = (await sqs.receiveAll(sqs.queueUrl)).map((m) => toSqsRecord(m, 'arn', 'us-east-1'));
       // Act
@@ -382,7 +381,7 @@ describe('6. redrive is safe', () => {
       const processed: string[] = [];
       const process = createProcessHandler({
         registry: defineHandlers({ default: (event) => { processed.push(event.id); } }), sqs: sqs.client, queueUrl: sqs.queueUrl,
-        dlqUrl: sqs.dlqUrl, store: state.store, logger: recordingLogger([]), metrics: recordingMetrics(),
+        dlqUrl: sqs.dlqUrl, store: state.store, logger: recordingLogger([]),
       });
       // Between rounds, the process function runs on what the redrive sent (as it would, deployed, within seconds).
       const runProcess = async () => {
@@ -448,7 +447,7 @@ describe('7. no content in logs or DLQ attributes', () => {
       }
       const lines: LogRecord[] = [];
       const handler = createProcessHandler({
-        registry: handlers, sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store, logger: recordingLogger(lines), metrics: recordingMetrics(),
+        registry: handlers, sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store, logger: recordingLogger(lines),
       });
       // Act
       await handler({ Records: (await sqs.receiveAll(sqs.queueUrl)).map((m) => toSqsRecord(m, 'arn', 'us-east-1')) });

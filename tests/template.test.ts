@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -14,6 +15,13 @@ import queues from '../lib/queues.json' with { type: 'json' };
 import table from '../lib/table.json' with { type: 'json' };
 import { processSettingsFromEnv } from '../lib/process/settings.ts';
 import { codeSha256, envWithoutAws, removeServiceCopies, ROOT, serviceCopy, sls } from './helpers/service.ts';
+import { sampleEvent as sampleEventForMetrics } from '../lib/front/samples.ts';
+import { eventMessage, sendToQueue } from '../lib/queue.ts';
+import { toSqsRecord } from '../lib/process/sqs-event.ts';
+import { startFakeFront } from '../local/fake-front.ts';
+import { buildProcessVariant, captureLogLines, lambdaContext, loadBundle, loadBundleFile, type ProcessBundleHandler } from './helpers/bundles.ts';
+import { startTestSqs } from './helpers/sqs.ts';
+import { startTestStore } from './helpers/store.ts';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -50,6 +58,7 @@ const PARAMS_STAGE_BLOCK = `  ${PARAMS_STAGE}:
     alarmEmail: ${PARAMS_STAGE_EMAIL}
     throttleRateLimit: 321
     oldestMessageAlarmSeconds: 120
+    dashboard: false
 `;
 const FUNCTION_FILES = readdirSync(join(ROOT, 'functions')).filter((f) => f.endsWith('.ts')).map((f) => basename(f, '.ts')).sort();
 
@@ -220,7 +229,7 @@ function dimension(alarm: JsonObject, name: string): Json | undefined {
  * template uses: `{ $.a = "x" && ($.b = "y" || $.c != "z") }` (string or number values).
  */
 function matchesFilter(pattern: string, line: Record<string, unknown>): boolean {
-  const tokens = pattern.trim().replace(/^\{|\}$/g, '').match(/\(|\)|&&|\|\||!=|=|"[^"]*"|\$\.[\w.]+|-?\d+(?:\.\d+)?/g) ?? [];
+  const tokens = pattern.trim().replace(/^\{|\}$/g, '').match(/\(|\)|&&|\|\||!=|=|"[^"]*"|\$\.[\w.]+|-?\d+(?:\.\d+)?|\*/g) ?? [];
   let at = 0;
   const next = () => tokens[at++];
   const term = (): boolean => {
@@ -235,6 +244,8 @@ function matchesFilter(pattern: string, line: Record<string, unknown>): boolean 
     const raw = next() ?? '';
     const expected = raw.startsWith('"') ? raw.slice(1, -1) : Number(raw);
     const actual = token.slice(2).split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], line);
+    // `$.field = *`: the field is there, whatever its value.
+    if (raw === '*') return op === '=' ? actual !== undefined : actual === undefined;
     return op === '=' ? actual === expected : actual !== expected;
   };
   const and = (): boolean => {
@@ -593,7 +604,7 @@ describe('environment and secrets', () => {
     assert.ok(!dev.allText.includes(SECRET_CANARY) && !prod.allText.includes(SECRET_CANARY));
   });
 
-  it('gives process its queues, state table, retry settings, service name and metrics namespace', () => {
+  it('gives process its queues, state table, retry settings and service name', () => {
     const e = env(prod.template, 'process');
     assert.deepEqual(e.QUEUE_URL, ref('EventsQueue'));
     assert.deepEqual(e.DLQ_URL, ref('EventsDeadLetterQueue'));
@@ -604,7 +615,6 @@ describe('environment and secrets', () => {
     assert.equal(e.HANDLER_TIMEOUT_SECONDS, String(queues.processing.handlerTimeoutSeconds));
     // The function itself refuses settings SQS's receive limit cannot honour (lib/process/settings.ts).
     assert.doesNotThrow(() => processSettingsFromEnv(Object.fromEntries(Object.entries(e).filter(([, v]) => typeof v === 'string')) as NodeJS.ProcessEnv));
-    assert.equal(e.POWERTOOLS_METRICS_NAMESPACE, 'FrontWebhooks');
     assert.equal(e.POWERTOOLS_SERVICE_NAME, 'front-webhooks-prod-process');
   });
 });
@@ -649,22 +659,17 @@ describe('alarms', () => {
   });
 
   it('fires when the reconciliation recovered events the webhook path never delivered', () => {
-    const a = alarmOn(t(), 'FrontWebhooks', 'EventsRecovered');
-    assert.equal(dimension(a, 'service'), 'front-webhooks-dev-process');
+    const a = alarmOn(t(), 'FrontWebhooks/dev', 'EventsRecovered');
+    assert.equal(a.Dimensions, undefined);
     assert.equal(a.Threshold, 0);
     assert.equal(a.ComparisonOperator, 'GreaterThanThreshold');
   });
 
-  it('fires when Front refuses the API token, in the process or the reconcile function', () => {
-    const [, a] = ofType(t(), 'AWS::CloudWatch::Alarm').find(([id]) => id === 'FrontApiAuthAlarm')!;
-    const metrics = arr(a.Properties.Metrics, 'Metrics').map((m) => obj(m, 'metric'));
-    const watched = metrics.filter((m) => m.MetricStat).map((m) => obj(obj(m.MetricStat, 'stat').Metric, 'metric'));
-    assert.deepEqual(watched.map((m) => [m.Namespace, m.MetricName, JSON.stringify(m.Dimensions)]), [
-      ['FrontWebhooks', 'FrontApiAuthFailures', JSON.stringify([{ Name: 'service', Value: 'front-webhooks-dev-process' }])],
-      ['FrontWebhooks', 'FrontApiAuthFailures', JSON.stringify([{ Name: 'service', Value: 'front-webhooks-dev-reconcile' }])],
-    ]);
-    assert.equal(metrics.filter((m) => m.ReturnData === true).length, 1);
-    assert.equal(a.Properties.Threshold, 0);
+  it('fires when Front refuses the API token, in the process or the reconcile function (one metric, counted from both)', () => {
+    const a = alarmOn(t(), 'FrontWebhooks/dev', 'FrontApiAuthFailures');
+    assert.equal(a.Threshold, 0);
+    const groups = metricFilters(t()).filter((f) => f.metric.MetricName === 'FrontApiAuthFailures').map((f) => JSON.stringify(f.group)).sort();
+    assert.deepEqual(groups, [JSON.stringify(ref('ProcessLogGroup')), JSON.stringify(ref('ReconcileLogGroup'))]);
   });
 
   it('all notify the alarm topic', () => {
@@ -704,6 +709,12 @@ describe('per-stage settings: params.<stage> in serverless.yml, no --param', () 
     assert.equal(created(withoutParams), false);
   });
 
+  it('has a dashboard unless the stage says dashboard: false (3 are free per account, then $3 a month each)', () => {
+    const dashboard = (p: Packaged) => resource(p.template, 'Dashboard');
+    assert.equal(evaluateCondition(withoutParams.template, String(dashboard(withoutParams).Condition)), true);
+    assert.equal(evaluateCondition(withParams.template, String(dashboard(withParams).Condition)), false);
+  });
+
   it('takes each setting from the stage\'s block, and what it does not set from params.default', () => {
     const own = stageSettings(withParams);
     const defaults = stageSettings(withoutParams);
@@ -726,9 +737,11 @@ describe('dashboard', () => {
     const text = JSON.stringify(body);
     const wanted = {
       received: '"AWS/ApiGateway","Count"',
-      'rejected by reason': 'WebhookRejections',
-      'queued (ingest outcomes)': 'WebhookRequests',
-      'processed by type': '{FrontWebhooks,eventType,service} MetricName=\\"EventsProcessed\\"',
+      'rejected by reason (a Logs Insights widget)': "outcome = 'rejected' | stats count(*) by reason",
+      'ingest outcomes (a Logs Insights widget)': 'stats count(*) by outcome',
+      'processed by type (a Logs Insights widget)': "filter message = 'front event processed' | stats count(*) by eventType",
+      processed: '"EventsProcessed"',
+      recovered: '"EventsRecovered"',
       failed: '"EventsFailed"',
       'dead-lettered': '"EventsDeadLettered"',
       lag: '"EventLag"',
@@ -743,7 +756,7 @@ describe('dashboard', () => {
 describe('saved Logs Insights queries', () => {
   const queriesOf = (t: Template) => new Map(ofType(t, 'AWS::Logs::QueryDefinition').map(([, r]) => [String(r.Properties.Name), r.Properties]));
 
-  it('exist for processed events, an event journey, a conversation, rejected requests and cold starts', () => {
+  it('exist for processed events, an event journey, a conversation, rejected requests, cold starts, recovered events and reconciliation runs', () => {
     const q = queriesOf(dev.template);
     const find = (needle: string) => [...q.values()].find((x) => String(x.QueryString).includes(needle));
     const both = [ref('IngestLogGroup'), ref('ProcessLogGroup')];
@@ -751,13 +764,47 @@ describe('saved Logs Insights queries', () => {
     assert.deepEqual(find('filter eventId = ')?.LogGroupNames, both);
     assert.deepEqual(find('filter conversationId = ')?.LogGroupNames, both);
     assert.deepEqual(find('status >= 400')?.LogGroupNames, [ref('IngestLogGroup')]);
-    assert.deepEqual(find('@initDuration')?.LogGroupNames, both);
+    // Lambda's REPORT lines are not logged: cold starts and durations come from the functions' own lines.
+    assert.deepEqual(find('ispresent(cold_start)')?.LogGroupNames, both);
+    assert.deepEqual(find('arrival = "recovered"')?.LogGroupNames, [ref('ProcessLogGroup'), ref('ReconcileLogGroup')]);
+    assert.deepEqual(find('message like /front reconcile/')?.LogGroupNames, [ref('ReconcileLogGroup')]);
     for (const name of q.keys()) assert.ok(name.startsWith('front-webhooks-dev/'), `query ${name} is in the stage's folder`);
   });
 });
 
-describe('metric filters against the lines the built ingest function writes', () => {
-  it('count every request by outcome, rejections by reason, and only real signature failures', async () => {
+/** Every metric filter of a template: the metric it feeds, and which lines it counts. */
+function metricFilters(t: Template): Array<{ group: Json; pattern: string; metric: JsonObject }> {
+  return ofType(t, 'AWS::Logs::MetricFilter').map(([, r]) => ({
+    group: r.Properties.LogGroupName!,
+    pattern: String(r.Properties.FilterPattern),
+    metric: obj(arr(r.Properties.MetricTransformations, 'MetricTransformations')[0], 'transformation'),
+  }));
+}
+
+describe('metrics', () => {
+  it('are few: one namespace per stage, no dimensions, nothing but what an alarm or the dashboard reads', () => {
+    const series = new Set(metricFilters(dev.template).map((f) => `${String(f.metric.MetricNamespace)}/${String(f.metric.MetricName)}`));
+    assert.deepEqual([...series].sort(), [
+      'FrontWebhooks/dev/EventLag', 'FrontWebhooks/dev/EventsDeadLettered', 'FrontWebhooks/dev/EventsFailed', 'FrontWebhooks/dev/EventsProcessed',
+      'FrontWebhooks/dev/EventsRecovered', 'FrontWebhooks/dev/FrontApiAuthFailures', 'FrontWebhooks/dev/SignatureFailures',
+    ]);
+    for (const f of metricFilters(dev.template)) {
+      assert.equal(f.metric.Dimensions, undefined, 'a dimension multiplies the series billed');
+      // No default value: a metric with no data in an hour is not billed for it, so a quiet stage pays nothing.
+      assert.equal(f.metric.DefaultValue, undefined);
+    }
+    assert.ok(!readFileSync(join(dev.dir, 'dist', 'process', 'index.mjs'), 'utf8').includes('CloudWatchMetrics'), 'no Embedded Metric Format lines from the process function');
+  });
+
+  it('log JSON without Lambda\'s START, END and REPORT lines, for every function', () => {
+    for (const fn of FUNCTION_FILES) {
+      assert.deepEqual(lambda(dev.template, fn)[1].Properties.LoggingConfig, { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN' }, fn);
+    }
+  });
+});
+
+describe('metric filters against the lines the built functions write', () => {
+  it('count only real signature failures among ingest\'s refusals', async () => {
     const body = Buffer.from(JSON.stringify({ id: 'evt_filtercheck', type: 'inbound' }));
     const request = (headers: Record<string, string>) =>
       toHttpApiEvent({ method: 'POST', path: '/webhooks/front', headers: { 'content-type': 'application/json', ...headers }, body });
@@ -768,21 +815,66 @@ describe('metric filters against the lines the built ingest function writes', ()
     ]);
     const requests = lines.filter((l) => l.message === 'front webhook request');
     assert.deepEqual(requests.map((l) => l.reason), ['missing_signature', 'invalid_signature', 'stale_timestamp']);
+    const filter = metricFilters(dev.template).find((f) => f.metric.MetricName === 'SignatureFailures')!;
+    assert.deepEqual(filter.group, ref('IngestLogGroup'));
+    assert.deepEqual(requests.filter((l) => matchesFilter(filter.pattern, l)).map((l) => l.reason), ['invalid_signature', 'stale_timestamp']);
+  });
 
-    const filters = new Map(ofType(dev.template, 'AWS::Logs::MetricFilter').map(([, r]) => {
-      const metric = obj(arr(r.Properties.MetricTransformations, 'MetricTransformations')[0], 'transformation');
-      return [String(metric.MetricName), { pattern: String(r.Properties.FilterPattern), metric }];
-    }));
-    const counted = (name: string) => requests.filter((l) => matchesFilter(filters.get(name)?.pattern ?? '', l)).map((l) => l.reason);
-    assert.deepEqual(counted('WebhookRequests'), ['missing_signature', 'invalid_signature', 'stale_timestamp']);
-    assert.deepEqual(counted('WebhookRejections'), ['missing_signature', 'invalid_signature', 'stale_timestamp']);
-    assert.deepEqual(counted('SignatureFailures'), ['invalid_signature', 'stale_timestamp']);
-    // Dimension values come from fields every counted line has.
-    for (const { metric } of filters.values()) {
-      for (const d of arr(metric.Dimensions ?? [], 'Dimensions')) {
-        const field = String(obj(d, 'dimension').Value).replace(/^\$\./, '');
-        for (const line of requests) assert.equal(typeof line[field], 'string', `${field} in ${JSON.stringify(line)}`);
+  it('count processed, recovered, failed and dead-lettered events, their lag, and a refused Front API token', async () => {
+    // Prepare: the built process function (with a registry whose handler fails on demand) and the built reconcile
+    // function, on fauxqs and dynalite, against a fake Front API that refuses their token.
+    const sqs = await startTestSqs('metrics');
+    const state = await startTestStore('metrics');
+    const front = await startFakeFront({ token: 'the-right-token' });
+    const dir = mkdtempSync(join(tmpdir(), 'metrics-'));
+    try {
+      const env = {
+        QUEUE_URL: sqs.queueUrl, DLQ_URL: sqs.dlqUrl, STATE_TABLE: state.tableName, AWS_ENDPOINT_URL_SQS: new URL(sqs.queueUrl).origin,
+        AWS_ENDPOINT_URL_DYNAMODB: state.endpoint, FRONT_API_URL: front.url, FRONT_API_TOKEN: 'a-refused-token',
+        HYDRATE_PREVIEWS: 'true', MAX_HANDLER_ATTEMPTS: '1', POWERTOOLS_LOG_LEVEL: 'INFO',
+      };
+      await buildProcessVariant('tests/fixtures/handlers.ts', join(dir, 'index.mjs'));
+      const processFn = (await loadBundleFile<{ handler: ProcessBundleHandler }>(join(dir, 'index.mjs'), env)).handler;
+      const reconcileFn = (await loadBundle<{ handler: (e: unknown, c: ReturnType<typeof lambdaContext>) => Promise<void> }>('reconcile', env)).handler;
+      const webhook = sampleEventForMetrics({ type: 'tag', emittedAt: Date.now() / 1000 - 2 });
+      const recovered = sampleEventForMetrics({ type: 'inbound', emittedAt: Date.now() / 1000 - 60 });
+      const failing = sampleEventForMetrics({ type: 'assign' });
+      (failing.conversation as Record<string, unknown>).subject = '[fail 9]';
+      const preview = sampleEventForMetrics({ type: 'tag', preview: true });
+      for (const [event, arrival] of [[webhook, undefined], [recovered, 'recovered'], [failing, undefined], [preview, undefined]] as const) {
+        const message = eventMessage(Buffer.from(JSON.stringify(event)), event, { scheme: 'rule', receivedAt: new Date().toISOString(), ...(arrival && { arrival }) });
+        await sendToQueue(sqs.client, sqs.queueUrl, message, 5000);
       }
+      front.record(sampleEventForMetrics({ type: 'tag', emittedAt: Date.now() / 1000 - 600 }));
+      const records = (await sqs.receiveAll(sqs.queueUrl)).map((m) => toSqsRecord(m, 'arn:aws:sqs:us-east-1:000000000000:q.fifo', 'us-east-1'));
+      // Act
+      const processed = await captureLogLines(() => processFn({ Records: records }, lambdaContext(30_000)));
+      const reconciled = await captureLogLines(() => reconcileFn({}, lambdaContext(30_000)));
+      // Assess: each filter, on its function's log group, counts exactly the lines it should.
+      const groups = new Map<string, Array<Record<string, unknown>>>([
+        [JSON.stringify(ref('ProcessLogGroup')), processed.lines],
+        [JSON.stringify(ref('ReconcileLogGroup')), reconciled.lines],
+      ]);
+      const counted = new Map<string, unknown[]>();
+      for (const f of metricFilters(dev.template)) {
+        const name = String(f.metric.MetricName);
+        const lines = groups.get(JSON.stringify(f.group)) ?? [];
+        const values = lines.filter((l) => matchesFilter(f.pattern, l)).map((l) => f.metric.MetricValue === '1' ? 1 : l[String(f.metric.MetricValue).replace(/^\$\./, '')]);
+        counted.set(name, [...(counted.get(name) ?? []), ...values]);
+      }
+      assert.deepEqual(counted.get('EventsProcessed'), [1, 1]);
+      assert.deepEqual(counted.get('EventsRecovered'), [1]);
+      assert.deepEqual(counted.get('EventsFailed'), [1]);
+      assert.deepEqual(counted.get('EventsDeadLettered'), [1]);
+      assert.equal(counted.get('FrontApiAuthFailures')?.length, 2, 'one from each function');
+      const lags = counted.get('EventLag') as number[];
+      assert.equal(lags.length, 2);
+      assert.ok(lags.every((lag) => typeof lag === 'number' && lag >= 1000), `lags ${lags}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await front.close();
+      await sqs.stop();
+      await state.stop();
     }
   });
 });

@@ -5,7 +5,6 @@ import { resolveHandler, type EventLogger, type HandlerRegistry } from '../handl
 import { ATTR, failureAttributes, sendToQueue, type QueuedMessage } from '../queue.ts';
 import { StoreUnavailableError, type EventStore } from '../store/events.ts';
 import { runFifoBatch, type RecordOutcome, type Unfinished } from './fifo-batch.ts';
-import type { ProcessMetrics } from './metrics.ts';
 import { decodeRecord, lagMs } from './record.ts';
 import { resolveEvent, type FrontFetch } from './hydrate.ts';
 import { DEFAULT_SETTINGS, deferDelay, retryDelay, type ProcessSettings } from './settings.ts';
@@ -20,8 +19,11 @@ export interface ProcessDeps {
   store: EventStore;
   /** Front's API, when the stage has a token: fetches events too large for SQS, and previews when hydrating. */
   front?: FrontFetch;
+  /**
+   * Where the function's lines go (Powertools Logger in Lambda). They are also its metrics: CloudWatch metric
+   * filters count them (serverless.yml), so no metric is emitted from here.
+   */
   logger: EventLogger;
-  metrics: ProcessMetrics;
   settings?: ProcessSettings;
   /** Upper bound for one DLQ send. */
   sendDeadlineMs?: number;
@@ -103,7 +105,7 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
   const now = deps.now ?? Date.now;
   const settings = deps.settings ?? DEFAULT_SETTINGS;
   const sendDeadlineMs = deps.sendDeadlineMs ?? 3000;
-  const { logger, metrics, store } = deps;
+  const { logger, store } = deps;
   /** A record that could not be tried now: back later, later each time it comes back; no attempt counted. */
   const defer = (record: SQSRecord, atLeastSeconds = 0): RecordOutcome => ({
     kind: 'retry',
@@ -157,7 +159,6 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
       return later;
     }
     safely(() => {
-      metrics.deadLettered(reason);
       logger.warn('front event dead-lettered', {
         messageId: record.messageId,
         reason,
@@ -230,7 +231,6 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
     }
     if (state?.processedAt) {
       safely(() => {
-        metrics.skipped();
         logger.info('front event skipped', { ...queued, firstProcessedAt: state.processedAt, arrival, messageId: record.messageId });
       });
       return { kind: 'done' };
@@ -239,10 +239,8 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
     // The event itself, or fetched from Front (an event too large for SQS; a preview when the stage hydrates them).
     const resolved = await resolveEvent(decoded, deps.front, Math.min(now() + settings.handlerTimeoutMs, batch.deadline));
     if (!resolved.ok && resolved.kind === 'dead_letter') return deadLetter(record, 'payload_too_large', resolved.detail);
-    if (!resolved.ok) {
-      if (resolved.authFailure) safely(() => metrics.frontAuthFailed());
-      return deferred(record, queued, resolved.reason, resolved.detail, resolved.retryAfterSeconds);
-    }
+    // A refused token is the reason `front_unauthorized` on this line, which the front-api-token alarm counts.
+    if (!resolved.ok) return deferred(record, queued, resolved.reason, resolved.detail, resolved.retryAfterSeconds);
     if (resolved.note === 'no_token' && !saidNoToken) {
       saidNoToken = true;
       logger.warn('front previews not hydrated', { reason: 'HYDRATE_PREVIEWS is on but there is no Front API token: previews reach handlers as they came' });
@@ -276,11 +274,9 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
         logger.error('front event not recorded', { ...keys, reason: 'store_unavailable', detail: describeError(error) });
       }
       if (earlier) logger.warn('front event processed twice', { ...keys, firstProcessedAt: earlier });
+      // Its `arrival: recovered` is what the events-recovered alarm counts: Front's webhook never brought it.
       safely(() => {
         const lag = lagMs(event, now());
-        metrics.processed(event.type, lag);
-        // A recovered event whose handler ran: Front's webhook never brought it. The webhook path needs a look.
-        if (arrival === 'recovered') metrics.recovered();
         logger.info('front event processed', processedFields(event, {
           ...(decoded.receivedAt && { receivedAt: decoded.receivedAt }),
           ...(lag !== undefined && { lagMs: lag }),
@@ -309,13 +305,11 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
       // Without the count the attempt cannot be weighed: retry it later; SQS's receive limit remains the safety net.
       const later = defer(record);
       logger.error('front event failed', { ...keys, reason, handler: name, attempt, durationMs, willRetry: true, retryInSeconds: later.kind === 'retry' ? later.delaySeconds : 0, countNotRecorded: describeError(error) });
-      safely(() => metrics.failed(event.type));
       return later;
     }
     const willRetry = attempts < settings.maxHandlerAttempts;
     const delaySeconds = retryDelay(settings, attempts);
     safely(() => {
-      metrics.failed(event.type);
       logger.error('front event failed', {
         ...keys,
         reason,
@@ -361,8 +355,11 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
       });
       await scheduleRetries(unfinished);
       return { batchItemFailures: unfinished.map((u) => ({ itemIdentifier: u.record.messageId })) };
-    } finally {
-      safely(() => metrics.flush());
+    } catch (error) {
+      // Only a bug gets here (every record's outcome is handled above): retry the batch rather than throw.
+      safely(() => logger.error('front batch failed', { reason: describeError(error) }));
+      const records = Array.isArray(event?.Records) ? event.Records : [];
+      return { batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) };
     }
   };
 }

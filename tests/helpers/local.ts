@@ -7,7 +7,6 @@ import { DEFAULT_SETTINGS, type ProcessSettings } from '../../lib/process/settin
 import { createDynamoClient, createDynamoEventStore } from '../../lib/store/events.ts';
 import { DynamoRateBudget } from '../../lib/store/budget.ts';
 import { FrontApiClient } from '../../lib/front/api.ts';
-import type { ProcessMetrics } from '../../lib/process/metrics.ts';
 import type { Scheme } from '../../lib/signature.ts';
 import { recordingLogger, type LogRecord } from '../../lib/testing.ts';
 import { startLocalStack, type LocalStack } from '../../local/stack.ts';
@@ -16,39 +15,40 @@ import { APP_SECRET, RULE_SECRET } from './ingest.ts';
 // The same recorder lib/testing.ts gives handler authors; re-exported for the suites that import it from here.
 export { recordingLogger, type LogRecord };
 
-export interface RecordedMetrics extends ProcessMetrics {
+/**
+ * The process function's metrics as CloudWatch computes them: from its log lines, through the metric filters in
+ * serverless.yml (tests/template.test.ts checks those filters against the lines the built function writes).
+ */
+export interface LineMetrics {
+  /** EventsProcessed, per event type (the saved query "Processed by type" breaks it down the same way). */
   processedByType: Map<string, number>;
+  /** EventLag values: `lagMs` of each processed line. */
   lags: number[];
+  /** EventsFailed. */
   failures: number;
+  /** EventsDeadLettered, by reason. */
   deadLetters: string[];
   skips: number;
+  /** EventsRecovered: processed lines with `arrival: recovered`. */
   recoveries: number;
+  /** FrontApiAuthFailures (the process function's share). */
   authFailures: number;
-  flushes: number;
 }
 
-export function recordingMetrics(): RecordedMetrics {
-  const recorded: RecordedMetrics = {
-    processedByType: new Map(),
-    lags: [],
-    failures: 0,
-    deadLetters: [],
-    skips: 0,
-    recoveries: 0,
-    authFailures: 0,
-    flushes: 0,
-    processed(type, lag) {
-      recorded.processedByType.set(type, (recorded.processedByType.get(type) ?? 0) + 1);
-      if (lag !== undefined) recorded.lags.push(lag);
-    },
-    failed() { recorded.failures += 1; },
-    deadLettered(reason) { recorded.deadLetters.push(reason); },
-    skipped() { recorded.skips += 1; },
-    recovered() { recorded.recoveries += 1; },
-    frontAuthFailed() { recorded.authFailures += 1; },
-    flush() { recorded.flushes += 1; },
+export function metricsOf(logs: readonly LogRecord[]): LineMetrics {
+  const of = (message: string) => logs.filter((l) => l.message === message);
+  const processed = of('front event processed');
+  const processedByType = new Map<string, number>();
+  for (const line of processed) processedByType.set(String(line.eventType), (processedByType.get(String(line.eventType)) ?? 0) + 1);
+  return {
+    processedByType,
+    lags: processed.map((l) => l.lagMs).filter((lag): lag is number => typeof lag === 'number'),
+    failures: of('front event failed').length,
+    deadLetters: of('front event dead-lettered').map((l) => String(l.reason)),
+    skips: of('front event skipped').length,
+    recoveries: processed.filter((l) => l.arrival === 'recovered').length,
+    authFailures: of('front event deferred').filter((l) => l.reason === 'front_unauthorized').length,
   };
-  return recorded;
 }
 
 /** Polls `check` until it returns a value (not undefined/false) or the deadline passes. */
@@ -65,7 +65,8 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
 export interface TestStack {
   stack: LocalStack;
   logs: LogRecord[];
-  metrics: RecordedMetrics;
+  /** The metrics CloudWatch would compute from the lines so far. */
+  readonly metrics: LineMetrics;
   /** An SQS client on the stack's fauxqs. */
   sqs: SQSClient;
   /** POSTs `body` to the stack's webhook URL signed under `scheme` with the test secrets. */
@@ -97,7 +98,6 @@ export interface TestStackOptions {
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const logs: LogRecord[] = [];
-  const metrics = recordingMetrics();
   const stack = await startLocalStack({
     port: 0,
     sqsPort: 0,
@@ -122,7 +122,6 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         hydratePreviews: options.hydratePreviews ?? false,
       },
       logger: recordingLogger(logs),
-      metrics,
       settings: { ...DEFAULT_SETTINGS, retryDelaysSeconds: [0], deferSeconds: 0, ...options.settings },
     }),
   });
@@ -131,7 +130,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   return {
     stack,
     logs,
-    metrics,
+    get metrics() { return metricsOf(logs); },
     sqs,
     async post(body, scheme = 'rule', headers = {}) {
       const raw = typeof body === 'string' ? body : JSON.stringify(body);
