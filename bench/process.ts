@@ -119,7 +119,6 @@ export async function runProcessBench(options: { runs?: number; batches?: number
     for (const [label, stubbed] of [
       ['as built', []],
       ['without Logger', ['@aws-lambda-powertools/logger']],
-      ['without Logger', Object.keys(STUBS)],
     ] as const) {
       const file = join(dir, `${built.length}.mjs`);
       built.push({ label, bytes: await bundle(file, stubbed), file });
