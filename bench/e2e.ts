@@ -103,7 +103,7 @@ export async function runE2eBench(options: { requests?: number; concurrency?: nu
     },
   };
   const stack = await startLocalStack({
-    port: 0, sqsPort: 0, dynamoPort: 0, quiet: true, secrets: { rule: SECRET },
+    port: 0, sqsPort: 0, dynamoPort: 0, secrets: { rule: SECRET },
     processHandler: ({ sqsEndpoint, queueUrl, dlqUrl, dynamoEndpoint, tableName }) => createProcessHandler({
       registry: handlers, sqs: new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1' }), queueUrl, dlqUrl, logger,
       store: createDynamoEventStore({ client: createDynamoClient(dynamoEndpoint), tableName }),

@@ -3,7 +3,8 @@
  * `GET /events` (filters, pagination, sorting), `GET /events/{id}`, bearer auth, and Front's rate limiting
  * (x-ratelimit-* headers, 429 + Retry-After). Events get in through `record()` or, from another process,
  * `POST /_fake/events`. Test hooks force 429 storms, 5xx answers and hung requests; every Front API request
- * is logged (time, method, path, status) so tests can check when requests arrived.
+ * is logged (time, method, path, status) so tests can check when requests arrived. `GET /_fake/events` lists
+ * what was recorded.
  *
  * Where Front documents nothing, the fake takes the stricter reading, so code that works against it also
  * works against Front:
@@ -279,7 +280,10 @@ export async function startFakeFront(options: FakeFrontOptions): Promise<FakeFro
     const requestUrl = new URL(req.url ?? '/', url);
     const path = requestUrl.pathname;
     if (path === '/_fake/events') {
-      if (req.method !== 'POST') return send(res, 405, frontError(405, 'POST one Front event, or an array, to /_fake/events'), { allow: 'POST' });
+      // GET: every recorded event, oldest first, as `{event, inboxes}` items (what POST takes back): the local
+      // stack keeps them across restarts under .local/.
+      if (req.method === 'GET') return send(res, 200, [...stored].sort((a, b) => a.seq - b.seq).map((e) => ({ event: e.event, inboxes: [...e.inboxes] })));
+      if (req.method !== 'POST') return send(res, 405, frontError(405, 'POST one Front event, or an array, to /_fake/events (GET lists them)'), { allow: 'GET, POST' });
       return recordFromRequest(req, res);
     }
     const entry: FakeFrontRequest = { at, method: req.method ?? '', path, query: requestUrl.search, status: 0, beforeRetryAfter: at < retryAfterUntil };

@@ -1,41 +1,32 @@
 /**
- * `npm start`: the whole pipeline on this machine, no AWS account, no Docker.
- * - fauxqs (SQS emulator) in-process on 127.0.0.1:${SQS_PORT:-9324}, with the queues of lib/queues.json
- *   (names prefixed `local-`, same attributes, same redrive policy);
- * - POST http://127.0.0.1:${PORT:-3000}/webhooks/front turned into an API Gateway HTTP API (2.0) event for the
- *   BUILT ingest function (dist/ingest/index.mjs);
- * - pollers that feed the BUILT process function (dist/process/index.mjs) the way Lambda's SQS event source
- *   does: batches of up to 10, only the successes deleted (ReportBatchItemFailures), failures left to come
- *   back after the visibility timeout, and fauxqs's redrive policy moving them to the DLQ after maxReceiveCount.
- * The functions' JSON log lines go to stdout as they would to CloudWatch; everything the stack itself says
- * goes to stderr, so `npm start | jq` sees only the functions' lines.
+ * The local stack: the whole pipeline on this machine, no AWS account, no Docker (`npm start` runs it through
+ * local/main.ts; the tests and the benchmark start it here).
+ * - the emulators, on 127.0.0.1 only: fauxqs (SQS, with the queues of lib/queues.json, named `local-…`, handing out
+ *   FIFO batches as SQS does to Lambda), dynalite (DynamoDB, the table of lib/table.json, read eventually
+ *   consistently as DynamoDB is), and a fake of Front's Core API;
+ * - the BUILT functions (dist/<name>/index.mjs), each in its own worker thread with its own environment
+ *   (local/functions.ts): ingest behind POST /webhooks/front as API Gateway's HTTP API calls it; process fed by
+ *   the queue as Lambda's SQS event source feeds it; reconcile on a schedule;
+ * - with `inspector`, the inspector page at / and its API under /_local/ (local/inspector.ts).
+ * The functions' JSON lines come back through `onLine`; the stack's own messages through `print`.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-  type Message,
-} from '@aws-sdk/client-sqs';
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-  SQSBatchResponse,
-  SQSEvent,
-} from 'aws-lambda';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { toHttpApiEvent } from '../lib/apigw.ts';
+import { LOCAL_CLOCKS } from '../lib/process/settings.ts';
 import { toSqsRecord } from '../lib/process/sqs-event.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
-import { LOCAL_CLOCKS } from '../lib/process/settings.ts';
-import { DEFAULT_DYNAMODB_PORT, startLocalDynamo } from './dynamodb.ts';
+import { DEFAULT_DYNAMODB_PORT, startLocalDynamo, type LocalDynamo } from './dynamodb.ts';
 import { startEventualConsistency, type EventualConsistency } from './eventual-consistency.ts';
 import { startFakeFront, type FakeFront } from './fake-front.ts';
+import { startFunctionWorker, type FunctionWorker } from './functions.ts';
+import { handleInspector } from './inspector.ts';
+import { readState, restoreState, saveState, type StateTarget } from './persist.ts';
 import { DEFAULT_SQS_PORT, LOCAL_PREFIX, LOCAL_REGION, LOOPBACK, startLocalSqs } from './sqs.ts';
+import { Timeline, type FunctionName } from './timeline.ts';
 
 /** Used when FRONT_RULE_SECRET / FRONT_APP_SECRET are not set. Public on purpose: local use only. */
 export const DEV_SECRETS = {
@@ -44,13 +35,10 @@ export const DEV_SECRETS = {
 } as const;
 /** The token of the local fake of Front's API (the functions use it as they would a real one). */
 export const DEV_FRONT_API_TOKEN = 'local-front-api-token-NOT-FOR-PRODUCTION';
+export const DEFAULT_PORT = 3000;
 export const DEFAULT_FAKE_FRONT_PORT = 3030;
 /** How often the local stack runs the reconciliation (deployed: every 5 minutes). */
 export const LOCAL_RECONCILE_EVERY_SECONDS = 30;
-
-export const DEFAULT_PORT = 3000;
-const HOST = LOOPBACK;
-const REGION = LOCAL_REGION;
 /** API Gateway HTTP APIs refuse larger request bodies before they reach the function. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 /**
@@ -59,9 +47,11 @@ const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
  * ingest on AWS, so the local stack refuses it the same way.
  */
 export const MAX_INVOKE_PAYLOAD_BYTES = 6_291_456;
+const INGEST_TIMEOUT_MS = 10_000;
+const RECONCILE_TIMEOUT_MS = 240_000;
 
 export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
-type HttpApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+type HttpApiResult = APIGatewayProxyStructuredResultV2;
 
 export interface LocalQueues {
   sqsEndpoint: string;
@@ -95,16 +85,20 @@ export interface LocalStackOptions {
   reconcileEverySeconds?: number;
   /** Signing secrets (comma-separated lists allowed); default FRONT_RULE_SECRET / FRONT_APP_SECRET, else DEV_SECRETS. */
   secrets?: { rule?: string; app?: string };
-  /** Replaces the built process function (tests inject handlers and recorders). Called once the queues exist. */
+  /** Replaces the built process function (tests inject handlers and recorders), run in this thread. Called once the queues exist. */
   processHandler?: (queues: LocalQueues) => SqsBatchHandler | Promise<SqsBatchHandler>;
-  /** Overrides the main queue's VisibilityTimeout (seconds) so tests see retries quickly. */
+  /** Overrides the main queue's VisibilityTimeout (seconds). */
   visibilityTimeoutSeconds?: number;
-  /** Concurrent pollers (Lambda runs several batches at once); default 4. FIFO group locking keeps order. */
+  /** Concurrent pollers of the queue (Lambda runs several batches at once); default 4. FIFO group locking keeps order. */
   pollers?: number;
-  /** No banner, and the built functions' own log lines silenced (POWERTOOLS_LOG_LEVEL=SILENT at import). */
-  quiet?: boolean;
-  /** Where the stack's own messages go; default stderr. */
+  /** Each line a built function writes (Powertools Logger's JSON), as CloudWatch would get it. */
+  onLine?: (fn: FunctionName, line: string) => void;
+  /** The stack's own messages (banner, notes); default: none. */
   print?: (line: string) => void;
+  /** Keep both queues, the state table and the fake Front's events in this file across restarts (npm start: .local/state.json). */
+  stateFile?: string;
+  /** Serve the inspector page at / and its API under /_local/ (npm start). */
+  inspector?: boolean;
 }
 
 export interface LocalStack extends LocalQueues {
@@ -114,16 +108,22 @@ export interface LocalStack extends LocalQueues {
   sqsPort: number;
   dynamoPort: number;
   secrets: { rule: string; app: string; development: { rule: boolean; app: boolean } };
-  /** Process invocations so far and their failed records (for tests and the benchmark). */
+  /** Batches handed to the process function so far and their records. */
   stats: { invocations: number; records: number; failedRecords: number };
   /** The fake of Front's API the functions call (events `npm run send` generates are recorded there). */
   front: FakeFront;
+  /** The functions' recent lines, for the inspector. */
+  timeline: Timeline;
+  /** What the stack restored from stateFile at start: numbers of messages, records and Front events. */
+  restored?: { events: number; deadLetters: number; records: number; frontEvents: number };
   /** Runs the built reconcile function once, now (it also runs every reconcileEverySeconds). */
   reconcile(): Promise<void>;
+  /**
+   * Stops as Ctrl-C should: no new request or batch is taken, what is in flight finishes, the state is saved
+   * (stateFile), then everything closes.
+   */
   stop(): Promise<void>;
 }
-
-let instance = 0;
 
 function portFrom(value: number | undefined, env: string | undefined, fallback: number): number {
   if (value !== undefined) return value;
@@ -141,49 +141,6 @@ function describeSecret(name: string, value: string, development: boolean): stri
   return `${name} from the environment: ${count} secret(s), sha256 ${value.split(',').map((s) => fingerprint(s.trim())).join(', ')}…`;
 }
 
-/** Imports a built bundle with env set for its module scope; the query makes each stack a fresh module instance. */
-async function importBundle<T>(name: string, env: Record<string, string | undefined>): Promise<T> {
-  const saved: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(env)) {
-    saved[key] = process.env[key];
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
-  try {
-    const url = `${pathToFileURL(resolve('dist', name, 'index.mjs')).href}?instance=${++instance}`;
-    return (await import(url)) as T;
-  } catch (error) {
-    throw new Error(`Cannot load dist/${name}/index.mjs (run \`npm run build\` first): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  } finally {
-    // Only the logging switches are per import; the rest describes the stack and stays.
-    for (const key of ['POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_DISABLED']) {
-      if (key in env) {
-        if (saved[key] === undefined) delete process.env[key];
-        else process.env[key] = saved[key];
-      }
-    }
-  }
-}
-
-function lambdaContext(functionName: string, timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  const requestId = randomUUID();
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${REGION}:000000000000:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: `local/${requestId}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
-
 function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolveBody, reject) => {
     const chunks: Buffer[] = [];
@@ -197,19 +154,75 @@ function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
-function send(response: ServerResponse, status: number, headers: Record<string, string | number | boolean>, body: string | Buffer): void {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) out[name] = String(value);
-  response.writeHead(status, out);
-  response.end(body);
+export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json', ...headers });
+  response.end(typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+function lambdaContext(functionName: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  const requestId = crypto.randomUUID();
+  return {
+    callbackWaitsForEmptyEventLoop: true, functionName, functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${functionName}`,
+    memoryLimitInMB: '256', awsRequestId: requestId, logGroupName: `/aws/lambda/${functionName}`, logStreamName: `local/${requestId}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()), done: () => {}, fail: () => {}, succeed: () => {},
+  };
+}
+
+/**
+ * Lambda's SQS event source for a process handler injected by a test (it runs in this thread, with the test's
+ * closures): receive a batch, invoke, delete what succeeded.
+ */
+function pollInThisThread(queue: { client: SQSClient; url: string; arn: string }, handler: SqsBatchHandler, pollers: number, stats: LocalStack['stats'], note: (m: string) => void) {
+  const client = queue.client;
+  const abort = new AbortController();
+  const timeoutMs = queues.processTimeoutSeconds * 1000;
+  const loop = async () => {
+    while (!abort.signal.aborted) {
+      let messages: Message[];
+      try {
+        ({ Messages: messages = [] } = await client.send(new ReceiveMessageCommand({
+          QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'],
+        }), { abortSignal: abort.signal }));
+      } catch (error) {
+        if (abort.signal.aborted) return;
+        note(`poller: receive failed: ${error instanceof Error ? error.message : String(error)}`);
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      if (messages.length === 0) continue;
+      const records = messages.map((m) => toSqsRecord(m, queue.arn, LOCAL_REGION));
+      stats.invocations += 1;
+      stats.records += records.length;
+      let failed: Set<string>;
+      try {
+        const response = await handler({ Records: records }, lambdaContext('front-webhooks-local-process', timeoutMs));
+        failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      } catch (error) {
+        note(`process function error (the batch will be retried): ${error instanceof Error ? error.message : String(error)}`);
+        failed = new Set(records.map((r) => r.messageId));
+      }
+      stats.failedRecords += failed.size;
+      const done = messages.filter((m) => !failed.has(m.MessageId ?? ''));
+      if (done.length === 0) continue;
+      try {
+        await client.send(new DeleteMessageBatchCommand({ QueueUrl: queue.url, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }));
+      } catch (error) {
+        note(`poller: delete failed (the messages will be delivered again): ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  };
+  const running = Array.from({ length: pollers }, loop);
+  return { drain: async () => { abort.abort(); await Promise.allSettled(running); } };
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const print = options.print ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const say = options.quiet ? () => {} : print;
+  const print = options.print ?? (() => {});
   const port = portFrom(options.port, process.env.PORT, DEFAULT_PORT);
   const sqsPort = portFrom(options.sqsPort, process.env.SQS_PORT, DEFAULT_SQS_PORT);
   const dynamoPort = portFrom(options.dynamoPort, process.env.DYNAMODB_PORT, DEFAULT_DYNAMODB_PORT);
+  const pollers = options.pollers ?? 4;
 
   const ruleFromEnv = options.secrets?.rule ?? process.env.FRONT_RULE_SECRET;
   const appFromEnv = options.secrets?.app ?? process.env.FRONT_APP_SECRET;
@@ -218,42 +231,42 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     app: appFromEnv?.trim() ? appFromEnv : DEV_SECRETS.app,
     development: { rule: !ruleFromEnv?.trim(), app: !appFromEnv?.trim() },
   };
-
-  // Local only: never sign requests to the emulator with real credentials.
-  process.env.AWS_REGION = REGION;
+  // Local only: the SDK clients of this thread (tests, tools) never sign with real credentials.
+  process.env.AWS_REGION = LOCAL_REGION;
   process.env.AWS_ACCESS_KEY_ID = 'local';
   process.env.AWS_SECRET_ACCESS_KEY = 'local';
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
 
-  // The same queues as serverless.yml, from the one definition in lib/queues.json.
-  const sqs = await startLocalSqs({
-    port: sqsPort,
-    prefix: LOCAL_PREFIX,
-    ...(options.visibilityTimeoutSeconds !== undefined && { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
-  });
-  const { client, queueUrl, queueArn, dlqUrl, endpoint: sqsEndpoint, port: actualSqsPort } = sqs;
-
-  let server: Server | undefined;
-  const abort = new AbortController();
-  const pollers: Array<Promise<void>> = [];
-  let dynamo: Awaited<ReturnType<typeof startLocalDynamo>> | undefined;
-  let front: FakeFront | undefined;
-  let lagging: EventualConsistency | undefined;
-  const stopEmulators = async () => {
-    await front?.close();
-    await lagging?.stop();
-    await dynamo?.stop();
-    await sqs.stop();
+  const timeline = new Timeline();
+  const onLine = (fn: FunctionName, line: string) => {
+    if (line.startsWith('{')) {
+      try {
+        timeline.add(fn, JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // Not a JSON line: printed as it is, not kept.
+      }
+    }
+    options.onLine?.(fn, line);
   };
 
+  // The emulators; each started one is stopped if a later step fails.
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => { for (const close of closers.splice(0).reverse()) await close().catch(() => {}); };
   try {
-    dynamo = await startLocalDynamo({ port: dynamoPort, prefix: LOCAL_PREFIX });
+    const sqs = await startLocalSqs({
+      port: sqsPort,
+      prefix: LOCAL_PREFIX,
+      ...(options.visibilityTimeoutSeconds !== undefined && { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
+    });
+    closers.push(sqs.stop);
+    const dynamo: LocalDynamo = await startLocalDynamo({ port: dynamoPort, prefix: LOCAL_PREFIX });
+    closers.push(dynamo.stop);
     const lagMs = options.dynamoReadLagMs ?? (Number(process.env.DYNAMODB_READ_LAG_MS ?? 500) || 0);
-    lagging = lagMs > 0 ? await startEventualConsistency({ target: dynamo.endpoint, lagMs }) : undefined;
-    const functionsDynamo = lagging?.endpoint ?? dynamo.endpoint;
+    const lagging: EventualConsistency | undefined = lagMs > 0 ? await startEventualConsistency({ target: dynamo.endpoint, lagMs }) : undefined;
+    if (lagging) closers.push(lagging.stop);
     const frontToken = process.env.FRONT_API_TOKEN?.trim() || DEV_FRONT_API_TOKEN;
-    front = await startFakeFront({
+    const front = await startFakeFront({
       token: frontToken,
       port: portFrom(options.front?.port, process.env.FAKE_FRONT_PORT, DEFAULT_FAKE_FRONT_PORT),
       ...(options.front?.requestsPerMinute !== undefined && { requestsPerMinute: options.front.requestsPerMinute }),
@@ -261,227 +274,169 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }).catch((error: unknown) => {
       throw new Error(`Cannot start the fake Front API (set FAKE_FRONT_PORT to another port): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     });
-    const frontEnv = {
-      FRONT_API_URL: front.url,
-      FRONT_API_TOKEN: frontToken,
-      FRONT_API_TOKEN_PARAM: undefined,
-      ...(options.frontApiRequestsPerMinute !== undefined && { FRONT_API_REQUESTS_PER_MINUTE: String(options.frontApiRequestsPerMinute) }),
+    closers.push(() => front.close());
+
+    const local: LocalQueues = {
+      sqsEndpoint: sqs.endpoint, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl,
+      dynamoEndpoint: lagging?.endpoint ?? dynamo.endpoint, tableName: dynamo.tableName, frontUrl: front.url, frontToken,
     };
-    const local: LocalQueues = { sqsEndpoint, queueUrl, dlqUrl, dynamoEndpoint: functionsDynamo, tableName: dynamo.tableName, frontUrl: front.url, frontToken };
-    // The bundles' SDK clients take the endpoint from AWS_ENDPOINT_URL_SQS; with the queue URLs' own origin
-    // (http://sqs.<region>.localhost:<port>, resolved in-process) they do not warn that the two differ.
-    const bundleEndpoint = new URL(queueUrl).origin;
+    const stateTarget: StateTarget = {
+      sqs: sqs.client, sqsEndpoint: sqs.endpoint,
+      queues: {
+        events: { name: `${LOCAL_PREFIX}-${queues.events.name}`, url: sqs.queueUrl },
+        deadLetter: { name: `${LOCAL_PREFIX}-${queues.deadLetter.name}`, url: sqs.dlqUrl },
+      },
+      dynamo: dynamo.client, tableName: dynamo.tableName, frontUrl: front.url,
+    };
+    let restored: LocalStack['restored'];
+    const saved = options.stateFile ? readState(options.stateFile) : undefined;
+    if (saved) {
+      await restoreState(saved, stateTarget);
+      restored = { events: saved.queues.events.length, deadLetters: saved.queues.deadLetter.length, records: saved.table.length, frontEvents: saved.front.length };
+    }
 
-    const quietEnv = options.quiet ? { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' } : {};
-    const ingest = (await importBundle<{ handler: HttpApiHandler }>('ingest', {
-      QUEUE_URL: queueUrl,
-      DLQ_URL: dlqUrl,
-      AWS_ENDPOINT_URL_SQS: bundleEndpoint,
-      FRONT_RULE_SECRET: secrets.rule,
-      FRONT_APP_SECRET: secrets.app,
-      FRONT_RULE_SECRET_PARAM: undefined,
-      FRONT_APP_SECRET_PARAM: undefined,
-      ...quietEnv,
-    })).handler;
-    const processBatch: SqsBatchHandler = options.processHandler
-      ? await options.processHandler(local)
-      : (await importBundle<{ handler: SqsBatchHandler }>('process', {
-          QUEUE_URL: queueUrl,
-          DLQ_URL: dlqUrl,
-          STATE_TABLE: dynamo.tableName,
-          AWS_ENDPOINT_URL_SQS: bundleEndpoint,
-          AWS_ENDPOINT_URL_DYNAMODB: functionsDynamo,
-          ...LOCAL_CLOCKS,
-          ...frontEnv,
-          HYDRATE_PREVIEWS: process.env.HYDRATE_PREVIEWS ?? 'false',
-          POWERTOOLS_SERVICE_NAME: process.env.POWERTOOLS_SERVICE_NAME ?? 'front-webhooks-process',
-          POWERTOOLS_METRICS_NAMESPACE: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'FrontWebhooks',
-          ...quietEnv,
-        })).handler;
+    // The functions, as deployed: the same bundles, the environment serverless.yml gives them, local endpoints.
+    // The SDK clients take their endpoint from AWS_ENDPOINT_URL_*; the queue URLs' own origin
+    // (http://sqs.<region>.localhost:<port>, resolved in-process) keeps them from warning that the two differ.
+    const bundleSqs = new URL(sqs.queueUrl).origin;
+    const common = {
+      AWS_REGION: LOCAL_REGION, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_ENDPOINT_URL_SQS: bundleSqs, AWS_ENDPOINT_URL_DYNAMODB: local.dynamoEndpoint,
+      QUEUE_URL: sqs.queueUrl, STATE_TABLE: dynamo.tableName,
+      FRONT_API_URL: front.url, FRONT_API_TOKEN: frontToken,
+      ...(options.frontApiRequestsPerMinute !== undefined && { FRONT_API_REQUESTS_PER_MINUTE: String(options.frontApiRequestsPerMinute) }),
+      ...(process.env.POWERTOOLS_LOG_LEVEL && { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL }),
+    };
+    const note = (message: string) => print(message);
+    const workers: FunctionWorker[] = [];
+    closers.push(async () => { for (const w of workers.splice(0)) await w.stop(); });
+    const ingest = await startFunctionWorker({
+      name: 'ingest', region: LOCAL_REGION, timeoutMs: INGEST_TIMEOUT_MS, onLine: (l) => onLine('ingest', l), onNote: note,
+      env: { ...common, DLQ_URL: sqs.dlqUrl, FRONT_RULE_SECRET: secrets.rule, FRONT_APP_SECRET: secrets.app, POWERTOOLS_SERVICE_NAME: 'front-webhooks-ingest' },
+    });
+    workers.push(ingest);
+    const reconcileWorker = await startFunctionWorker({
+      name: 'reconcile', region: LOCAL_REGION, timeoutMs: RECONCILE_TIMEOUT_MS, onLine: (l) => onLine('reconcile', l), onNote: note,
+      env: {
+        ...common, POWERTOOLS_SERVICE_NAME: 'front-webhooks-reconcile',
+        // Locally the events of a send are listed by the next run: a short settle delay.
+        RECONCILE_SETTLE_SECONDS: process.env.RECONCILE_SETTLE_SECONDS ?? '2',
+      },
+    });
+    workers.push(reconcileWorker);
+    const stats = { invocations: 0, records: 0, failedRecords: 0 };
+    let processSource: { drain(): Promise<void>; stats?: LocalStack['stats'] };
+    if (options.processHandler) {
+      processSource = pollInThisThread({ client: sqs.client, url: sqs.queueUrl, arn: sqs.queueArn }, await options.processHandler(local), pollers, stats, note);
+    } else {
+      const processWorker = await startFunctionWorker({
+        name: 'process', region: LOCAL_REGION, timeoutMs: queues.processTimeoutSeconds * 1000, onLine: (l) => onLine('process', l), onNote: note,
+        env: { ...common, DLQ_URL: sqs.dlqUrl, ...LOCAL_CLOCKS, HYDRATE_PREVIEWS: process.env.HYDRATE_PREVIEWS ?? 'false', POWERTOOLS_SERVICE_NAME: 'front-webhooks-process' },
+        poll: { queueUrl: sqs.queueUrl, queueArn: sqs.queueArn, endpoint: sqs.endpoint, pollers, batchSize: 10 },
+      });
+      workers.push(processWorker);
+      processSource = { drain: () => processWorker.drain(), stats: processWorker.stats };
+    }
 
-    const reconcileBundle = (await importBundle<{ handler: (event: unknown, context: Context) => Promise<void> }>('reconcile', {
-      QUEUE_URL: queueUrl,
-      STATE_TABLE: dynamo.tableName,
-      AWS_ENDPOINT_URL_SQS: bundleEndpoint,
-      AWS_ENDPOINT_URL_DYNAMODB: functionsDynamo,
-      ...frontEnv,
-      POWERTOOLS_SERVICE_NAME: 'front-webhooks-reconcile',
-      // Locally the events of a send are listed by the next run: a short settle delay.
-      RECONCILE_SETTLE_SECONDS: process.env.RECONCILE_SETTLE_SECONDS ?? '2',
-      ...quietEnv,
-    })).handler;
     let reconciling: Promise<void> | undefined;
     const reconcile = () => {
-      reconciling ??= reconcileBundle({}, lambdaContext('front-webhooks-local-reconcile', 60_000))
-        .catch((error: unknown) => print(`reconcile function error: ${error instanceof Error ? error.message : String(error)}`))
+      reconciling ??= reconcileWorker.invoke<void>({})
+        .catch((error: unknown) => note(`reconcile function error: ${error instanceof Error ? error.message : String(error)}`))
         .finally(() => { reconciling = undefined; });
       return reconciling;
     };
     const reconcileEvery = options.reconcileEverySeconds ?? LOCAL_RECONCILE_EVERY_SECONDS;
     const reconcileTimer = reconcileEvery > 0 ? setInterval(() => void reconcile(), reconcileEvery * 1000) : undefined;
-    abort.signal.addEventListener('abort', () => clearInterval(reconcileTimer));
+    closers.push(async () => clearInterval(reconcileTimer));
 
-    // API Gateway in front of the ingest function.
-    server = createServer((request, response) => {
+    const stack = {} as LocalStack;
+    // API Gateway in front of the ingest function, and the inspector.
+    const server: Server = createServer((request, response) => {
       void (async () => {
+        const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+        if (options.inspector && (path === '/' || path.startsWith('/_local/'))) return handleInspector(request, response, path, stack);
         const body = await readBody(request);
-        if (body === undefined) return send(response, 413, { 'content-type': 'application/json' }, '{"message":"Request Entity Too Large"}');
+        if (body === undefined) return sendJson(response, 413, { message: 'Request Entity Too Large' });
         const headers: Record<string, string> = {};
         for (const [name, value] of Object.entries(request.headers)) {
           if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
         }
-        const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-        const event = toHttpApiEvent({ method: request.method ?? 'GET', path, headers, body, sourceIp: request.socket.remoteAddress ?? HOST });
+        const event: APIGatewayProxyEventV2 = toHttpApiEvent({ method: request.method ?? 'GET', path, headers, body, sourceIp: request.socket.remoteAddress ?? LOOPBACK });
         if (Buffer.byteLength(JSON.stringify(event)) > MAX_INVOKE_PAYLOAD_BYTES) {
-          return send(response, 413, { 'content-type': 'application/json' }, JSON.stringify({
+          return sendJson(response, 413, {
             message: 'Request Entity Too Large',
             detail: `The request, as the Lambda event API Gateway builds, is over Lambda's ${MAX_INVOKE_PAYLOAD_BYTES}-byte invoke limit: on AWS it never reaches ingest.`,
-          }));
+          });
         }
-        const result = await ingest(event);
+        const result = await ingest.invoke<HttpApiResult>(event);
         const out = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
-        send(response, result.statusCode ?? 200, { ...result.headers }, out);
+        response.writeHead(result.statusCode ?? 200, Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k, String(v)])));
+        response.end(out);
       })().catch((error: unknown) => {
-        print(`ingest function error: ${error instanceof Error ? error.stack : String(error)}`);
-        if (!response.headersSent) send(response, 500, { 'content-type': 'application/json' }, '{"message":"Internal Server Error"}');
+        print(`ingest function error: ${error instanceof Error ? error.message : String(error)}`);
+        if (!response.headersSent) sendJson(response, 500, { message: 'Internal Server Error' });
         else response.destroy();
       });
     });
-    const listening = server;
     await new Promise<void>((resolveListen, reject) => {
-      listening.once('error', (error) => reject(new Error(`Cannot listen on ${HOST}:${port} (set PORT to another port): ${error.message}`, { cause: error })));
-      listening.listen(port, HOST, () => {
-        listening.removeAllListeners('error');
+      server.once('error', (error) => reject(new Error(`Cannot listen on ${LOOPBACK}:${port} (set PORT to another port): ${error.message}`, { cause: error })));
+      server.listen(port, LOOPBACK, () => {
+        server.removeAllListeners('error');
         resolveListen();
       });
     });
-    const actualPort = (listening.address() as AddressInfo).port;
-
-    // Lambda's SQS event source: receive a batch, invoke, delete what succeeded.
-    const stats = { invocations: 0, records: 0, failedRecords: 0 };
-    const timeoutMs = queues.processTimeoutSeconds * 1000;
-    async function poll(): Promise<void> {
-      while (!abort.signal.aborted) {
-        let messages: Message[];
-        try {
-          const received = await client.send(new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 1,
-            MessageAttributeNames: ['All'],
-            MessageSystemAttributeNames: ['All'],
-          }), { abortSignal: abort.signal });
-          messages = received.Messages ?? [];
-        } catch (error) {
-          if (abort.signal.aborted) return;
-          print(`poller: receive failed: ${error instanceof Error ? error.message : String(error)}`);
-          await new Promise((r) => setTimeout(r, 200));
-          continue;
-        }
-        if (messages.length === 0) continue;
-        const records = messages.map((m) => toSqsRecord(m, queueArn, REGION));
-        stats.invocations += 1;
-        stats.records += records.length;
-        let failed: Set<string>;
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          const timeout = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`Task timed out after ${queues.processTimeoutSeconds} seconds`)), timeoutMs);
-          });
-          const response = await Promise.race([processBatch({ Records: records }, lambdaContext('front-webhooks-local-process', timeoutMs)), timeout]);
-          failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-        } catch (error) {
-          // A thrown error or a timeout fails the whole batch, as in Lambda.
-          print(`process function error (the batch will be retried): ${error instanceof Error ? error.message : String(error)}`);
-          failed = new Set(records.map((r) => r.messageId));
-        } finally {
-          clearTimeout(timer);
-        }
-        stats.failedRecords += failed.size;
-        const done = messages.filter((m) => !failed.has(m.MessageId ?? ''));
-        if (done.length === 0) continue;
-        try {
-          await client.send(new DeleteMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
-          }));
-        } catch (error) {
-          print(`poller: delete failed (the messages will be delivered again): ${error instanceof Error ? error.message : String(error)}`);
-        }
-      }
-    }
-    for (let i = 0; i < (options.pollers ?? 4); i++) pollers.push(poll());
-
-    const url = `http://${HOST}:${actualPort}/webhooks/front`;
-    say(`front-webhooks local stack`);
-    say(`  webhook   POST ${url}`);
-    say(`  sqs       ${sqsEndpoint} (fauxqs)  queue ${queueUrl}`);
-    say(`  dlq       ${dlqUrl}   (npm run dlq -- list)`);
-    say(`  state     ${dynamo.endpoint} (dynalite)  table ${dynamo.tableName}${lagging ? `; the functions read it eventually consistent (${lagMs} ms), as on DynamoDB` : ''}`);
-    say(`  process   ${options.processHandler ? 'injected handler' : 'dist/process/index.mjs'}, ${options.pollers ?? 4} pollers, batches of 10; a failing event is retried after ${LOCAL_CLOCKS.RETRY_DELAYS_SECONDS} s and dead-lettered after ${queues.processing.maxHandlerAttempts} attempts (deployed: ${queues.processing.retryDelaysSeconds.join(',')} s)`);
-    say(`  front api ${front.url} (fake; token ${frontToken === DEV_FRONT_API_TOKEN ? 'the local development one' : 'FRONT_API_TOKEN'}), reconciliation every ${reconcileEvery || '-'} s (deployed: 5 min), previews ${process.env.HYDRATE_PREVIEWS === 'true' ? 'hydrated' : 'not hydrated (HYDRATE_PREVIEWS=true)'}`);
-    say(`  rule      ${describeSecret('FRONT_RULE_SECRET', secrets.rule, secrets.development.rule)}`);
-    say(`  app       ${describeSecret('FRONT_APP_SECRET', secrets.app, secrets.development.app)}`);
-    say(`Function log lines follow on stdout. Ctrl-C stops.`);
+    closers.push(() => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); }));
+    const actualPort = (server.address() as AddressInfo).port;
 
     let stopping: Promise<void> | undefined;
-    return {
-      url,
+    Object.assign(stack, {
+      url: `http://${LOOPBACK}:${actualPort}/webhooks/front`,
       port: actualPort,
-      sqsPort: actualSqsPort,
+      sqsPort: sqs.port,
       dynamoPort: dynamo.port,
       ...local,
       secrets,
-      stats,
+      stats: processSource.stats ?? stats,
       front,
+      timeline,
+      ...(restored && { restored }),
       reconcile,
       stop() {
         stopping ??= (async () => {
-          abort.abort();
+          // No new request, no new batch; what is in flight finishes; then the state is saved and all closes.
+          await new Promise<void>((r) => { server.close(() => r()); server.closeIdleConnections(); });
+          clearInterval(reconcileTimer);
           await reconciling;
-          await Promise.allSettled(pollers);
-          await new Promise<void>((resolveClose) => {
-            listening.close(() => resolveClose());
-            listening.closeAllConnections();
-          });
-          await stopEmulators();
+          await processSource.drain();
+          if (options.stateFile) {
+            try {
+              await saveState(options.stateFile, stateTarget);
+            } catch (error) {
+              print(`could not save the local state to ${options.stateFile}: ${error instanceof Error ? error.message : String(error)}`);
+            }
+          }
+          await closeAll();
         })();
         return stopping;
       },
-    };
+    } satisfies LocalStack);
+
+    const lines = [
+      `front-webhooks local stack`,
+      `  webhook   POST ${stack.url}${options.inspector ? `   inspector http://${LOOPBACK}:${actualPort}/` : ''}`,
+      `  sqs       ${sqs.endpoint} (fauxqs)  queue ${sqs.queueUrl}`,
+      `  dlq       ${sqs.dlqUrl}   (npm run dlq -- list)`,
+      `  state     ${dynamo.endpoint} (dynalite)  table ${dynamo.tableName}${lagging ? `; read eventually consistent (${lagMs} ms), as on DynamoDB` : ''}`,
+      `  process   ${options.processHandler ? 'injected handler' : 'dist/process/index.mjs'}, ${pollers} pollers, batches of 10; a failing event is retried after ${LOCAL_CLOCKS.RETRY_DELAYS_SECONDS} s and dead-lettered after ${queues.processing.maxHandlerAttempts} attempts (deployed: ${queues.processing.retryDelaysSeconds.join(',')} s)`,
+      `  front api ${front.url} (fake; token ${frontToken === DEV_FRONT_API_TOKEN ? 'the local development one' : 'FRONT_API_TOKEN'}), reconciliation every ${reconcileEvery || '-'} s (deployed: 5 min), previews ${process.env.HYDRATE_PREVIEWS === 'true' ? 'hydrated' : 'not hydrated (HYDRATE_PREVIEWS=true)'}`,
+      `  rule      ${describeSecret('FRONT_RULE_SECRET', secrets.rule, secrets.development.rule)}`,
+      `  app       ${describeSecret('FRONT_APP_SECRET', secrets.app, secrets.development.app)}`,
+      ...(options.stateFile ? [`  kept      ${options.stateFile}: ${restored ? `restored ${restored.events} queued event(s), ${restored.deadLetters} dead letter(s), ${restored.records} state record(s), ${restored.frontEvents} Front event(s)` : 'nothing to restore'}; saved again on Ctrl-C`] : []),
+    ];
+    for (const line of lines) print(line);
+    return stack;
   } catch (error) {
-    abort.abort();
-    await Promise.allSettled(pollers);
-    if (server?.listening) {
-      const open = server;
-      await new Promise<void>((r) => { open.close(() => r()); open.closeAllConnections(); });
-    }
-    await stopEmulators();
+    await closeAll();
     throw error;
   }
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  let stack: LocalStack;
-  try {
-    stack = await startLocalStack();
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  }
-  let signals = 0;
-  const shutdown = (signal: string) => {
-    signals += 1;
-    if (signals > 1) process.exit(130);
-    process.stderr.write(`${signal}: stopping…\n`);
-    stack.stop().then(() => {
-      process.stderr.write('stopped\n');
-      process.exit(0);
-    }, (error: unknown) => {
-      process.stderr.write(`stop failed: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(1);
-    });
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
 }

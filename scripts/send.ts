@@ -6,14 +6,12 @@
  * as Front records every event it emits, so the reconciliation sees what Front would. Secrets: FRONT_RULE_SECRET /
  * FRONT_APP_SECRET (the first of a comma-separated list), else the local stack's development secrets.
  */
-import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { parseCli, usageError } from './cli.ts';
 import { FRONT_EVENT_TYPES } from '../lib/front/event-types.ts';
-import { appEnvelope, sampleEvent, signedHeaders, syncEnvelope } from '../lib/front/samples.ts';
-import type { FrontEventBody } from '../lib/front/event.ts';
-import { ATTR, eventMessage, failureAttributes, sendToQueue } from '../lib/queue.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
 import { DEFAULT_SQS_PORT, LOCAL_PREFIX, localSqsClient } from '../local/sqs.ts';
+import { sendOne, type SendResult } from '../local/send.ts';
 import { DEFAULT_FAKE_FRONT_PORT, DEFAULT_PORT, DEV_SECRETS } from '../local/stack.ts';
 
 const USAGE = `Usage: npm run send -- [--type T] [--scheme rule|app] [--preview] [--count N] [--conversation ID]
@@ -73,74 +71,44 @@ const secret = fromEnv ?? DEV_SECRETS[scheme];
 
 const notRunning = (what: string) => `Is the local stack running? Start it with \`npm start\` (${what}; set PORT, SQS_PORT or FAKE_FRONT_PORT if you started it on other ports).`;
 
-/** Records events in the local fake of Front's API, as Front records every event it emits. */
-async function recordInFront(events: FrontEventBody[]): Promise<void> {
-  const response = await fetch(`${frontUrl}/_fake/events`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events), signal: AbortSignal.timeout(5000),
-  });
-  if (!response.ok) throw new Error(`the fake Front API answered ${response.status}: ${await response.text()}`);
-}
-
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ''}` : String(error);
 }
 
-async function deadLetter(event: FrontEventBody): Promise<void> {
+async function localDlq(): Promise<{ client: SQSClient; dlqUrl: string }> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const client = await localSqsClient(`http://127.0.0.1:${process.env.SQS_PORT ?? DEFAULT_SQS_PORT}`);
-  let dlqUrl: string;
   try {
-    dlqUrl = (await client.send(new GetQueueUrlCommand({ QueueName: `${LOCAL_PREFIX}-${queues.deadLetter.name}` }))).QueueUrl ?? '';
+    return { client, dlqUrl: (await client.send(new GetQueueUrlCommand({ QueueName: `${LOCAL_PREFIX}-${queues.deadLetter.name}` }))).QueueUrl ?? '' };
   } catch (error) {
     console.error(`Cannot find the local DLQ: ${describe(error)}\n${notRunning(`SQS at 127.0.0.1:${process.env.SQS_PORT ?? DEFAULT_SQS_PORT}`)}`);
     process.exit(1);
   }
-  // Exactly what the process function writes when an event's handler failed its last attempt.
-  const message = eventMessage(Buffer.from(JSON.stringify(event)), event, { scheme: 'rule', receivedAt: new Date().toISOString() });
-  const attempts = queues.processing.maxHandlerAttempts;
-  Object.assign(message.attributes, failureAttributes('handler_failed', 'Error: the CRM answered 503 (a dead letter made by npm run send --dead-letter)'), { [ATTR.attempts]: String(attempts) });
-  message.groupId = `handler_failed-${event.id}`;
-  message.deduplicationId = `handler_failed-${event.id}`;
-  await sendToQueue(client, dlqUrl, message, 5000);
-  console.log(`dead-lettered ${event.type} ${event.id} (handler_failed after ${attempts} attempts): npm run dlq -- list, then npm run dlq -- redrive ${event.id}`);
 }
 
+const deadLetter = values['dead-letter'] ? await localDlq() : undefined;
+if (!deadLetter && !values.missed) console.error(fromEnv ? `signing with ${envName}` : `signing with the local DEVELOPMENT ${scheme} secret (${envName} not set)`);
 let failures = 0;
 for (let i = 0; i < count; i++) {
-  const event = sampleEvent({ type: values.type, preview: values.preview, ...(values.conversation && { conversationId: values.conversation }) });
-  if (values['dead-letter']) {
-    await deadLetter(event);
-    continue;
-  }
-  if (local && !values.challenge) {
-    try {
-      await recordInFront([event]);
-    } catch (error) {
-      failures += 1;
-      console.log(`error ${event.id} recording it in the fake Front API at ${frontUrl}: ${describe(error)}`);
-      if (i === 0) console.error(notRunning(`fake Front API at ${frontUrl}`));
-      continue;
-    }
-    if (values.missed) {
-      console.log(`recorded ${event.type} ${event.id} in Front only (no webhook): the next reconciliation recovers it`);
-      continue;
-    }
-  }
-  const body = JSON.stringify(values.challenge ? syncEnvelope() : scheme === 'app' ? appEnvelope(event) : event);
-  const headers = {
-    ...signedHeaders(scheme, secret, body),
-    ...(values.challenge && { 'x-front-challenge': `challenge-${Date.now()}` }),
-  };
-  if (i === 0) console.error(fromEnv ? `signing with ${envName}` : `signing with the local DEVELOPMENT ${scheme} secret (${envName} not set)`);
+  let result: SendResult;
   try {
-    const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
-    const text = await response.text();
-    if (!response.ok) failures += 1;
-    console.log(`${response.status} ${values.challenge ? 'sync' : `${event.type} ${event.id}`} ${text}`);
+    result = await sendOne({
+      url, scheme, secret, type: values.type, preview: values.preview, challenge: values.challenge, missed: values.missed,
+      ...(values.conversation && { conversationId: values.conversation }),
+      ...(local && { frontUrl }),
+      ...(deadLetter && { deadLetter }),
+    });
   } catch (error) {
     failures += 1;
-    console.log(`error ${event.id} ${describe(error)}`);
-    if (i === 0) console.error(local ? notRunning(`webhooks at ${url}`) : `Is ${url} the right URL?`);
+    console.log(`error ${describe(error)}`);
+    if (i === 0) console.error(local ? notRunning(`webhooks at ${url}, fake Front API at ${frontUrl}`) : `Is ${url} the right URL?`);
+    continue;
+  }
+  if (result.kind === 'recorded') console.log(`recorded ${result.type} ${result.eventId} in Front only (no webhook): the next reconciliation recovers it`);
+  else if (result.kind === 'dead_lettered') console.log(`dead-lettered ${result.type} ${result.eventId} (handler_failed after ${result.attempts} attempts): npm run dlq -- list, then npm run dlq -- redrive ${result.eventId}`);
+  else {
+    if (result.status >= 300) failures += 1;
+    console.log(`${result.status} ${result.type}${result.eventId ? ` ${result.eventId}` : ''} ${result.body}`);
   }
 }
 if (failures > 0) process.exitCode = 1;

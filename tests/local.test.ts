@@ -1,15 +1,20 @@
 /**
- * `npm start` as a user runs it: local/stack.ts in a child process with the BUILT ingest and process
- * bundles, their JSON log lines on stdout (their metrics are counted from those lines), stopped by a signal, and started again on the
- * same ports. `npm run send` against it.
+ * `npm start` as a user runs it: local/main.ts in a child process with the BUILT functions, their JSON log lines
+ * (`--json`) or the readable lines on stdout, stopped by a signal (finishing what is in flight, keeping the state),
+ * and started again on the same ports with the state back. `npm run send` and `npm run dlq` against it.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sampleEvent, signedHeaders } from '../lib/front/samples.ts';
+import { defineHandlers } from '../lib/handlers/types.ts';
+import { readState } from '../local/persist.ts';
 import { DEV_SECRETS } from '../local/stack.ts';
-import { waitFor } from './helpers/local.ts';
+import { startTestStack, waitFor } from './helpers/local.ts';
 
 interface Child {
   process: ChildProcess;
@@ -43,8 +48,16 @@ function jsonLines(text: string): Array<Record<string, unknown>> {
   return text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-async function startStack(env: Record<string, string>): Promise<Child> {
-  const child = run('local/stack.ts', [], env);
+/** Free ports for every listener of the stack, and a state file of its own. */
+async function stackEnv(): Promise<Record<string, string>> {
+  return {
+    PORT: String(await freePort()), SQS_PORT: String(await freePort()), DYNAMODB_PORT: String(await freePort()), FAKE_FRONT_PORT: String(await freePort()),
+    LOCAL_STATE_FILE: join(mkdtempSync(join(tmpdir(), 'local-state-')), 'state.json'),
+  };
+}
+
+async function startStack(env: Record<string, string>, args: string[] = ['--json']): Promise<Child> {
+  const child = run('local/main.ts', args, env);
   await waitFor('the local stack to listen', () => child.stderr().includes('Ctrl-C stops') || child.process.exitCode !== null, 30_000);
   assert.equal(child.process.exitCode, null, `the stack exited early:\n${child.stderr()}`);
   return child;
@@ -58,9 +71,9 @@ async function postSigned(url: string, body: unknown): Promise<number> {
 }
 
 describe('npm start', () => {
-  it('runs the built functions, logs to stdout, stops on a signal and starts again on the same ports', async () => {
+  it('runs the built functions, prints their JSON lines with --json, stops on a signal and starts again on the same ports', async () => {
     // Prepare
-    const env = { PORT: String(await freePort()), SQS_PORT: String(await freePort()), DYNAMODB_PORT: String(await freePort()) };
+    const env = await stackEnv();
     const url = `http://127.0.0.1:${env.PORT}/webhooks/front`;
 
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -92,7 +105,7 @@ describe('npm start', () => {
 
   it('npm run send signs sample events with the same development secret and prints each response', async () => {
     // Prepare
-    const env = { PORT: String(await freePort()), SQS_PORT: String(await freePort()), DYNAMODB_PORT: String(await freePort()) };
+    const env = await stackEnv();
     const stack = await startStack(env);
     try {
       // Act
@@ -113,6 +126,96 @@ describe('npm start', () => {
     } finally {
       stack.process.kill('SIGINT');
       assert.equal(await stack.exited, 0);
+    }
+  });
+});
+
+describe('npm start, readable', () => {
+  it('prints one plain line per request and per processed event when stdout is not a terminal', async () => {
+    // Prepare
+    const env = await stackEnv();
+    const stack = await startStack(env, []);
+    try {
+      const event = sampleEvent({ type: 'inbound' });
+      // Act
+      assert.equal(await postSigned(`http://127.0.0.1:${env.PORT}/webhooks/front`, event), 202);
+      await waitFor('the processed line', () => stack.stdout().includes('✓ processed'));
+      // Assess
+      const lines = stack.stdout().trim().split('\n');
+      const request = lines.find((l) => l.includes('→ 202 queued'));
+      const processed = lines.find((l) => l.includes('✓ processed'));
+      assert.match(request ?? '', new RegExp(`^\\d\\d:\\d\\d:\\d\\d  → 202 queued +inbound +${event.id} +${event.conversation?.id} +rule  [\\d.]+ ms$`));
+      assert.match(processed ?? '', new RegExp(`^\\d\\d:\\d\\d:\\d\\d  ✓ processed +inbound +${event.id} +${event.conversation?.id} +handler inbound  [\\d.]+ ms  lag [\\d.]+ m?s$`));
+      assert.ok(!stack.stdout().includes('\x1b['), 'no colour codes when stdout is not a terminal');
+      assert.match(stack.stderr(), /retried after 1,2,4,8 s and dead-lettered after 5 attempts/);
+    } finally {
+      stack.process.kill('SIGINT');
+      assert.equal(await stack.exited, 0);
+    }
+  });
+});
+
+describe('npm start keeps its state across a restart', () => {
+  it('keeps the dead letters and the processed events: a redrive after the restart works, a processed event is skipped', async () => {
+    // Prepare: a dead letter made by npm run send, and an event processed.
+    const env = await stackEnv();
+    const url = `http://127.0.0.1:${env.PORT}/webhooks/front`;
+    let stack = await startStack(env);
+    const send = run('scripts/send.ts', ['--type', 'tag', '--dead-letter'], env);
+    assert.equal(await send.exited, 0, send.stderr());
+    const letterId = /dead-lettered tag (evt_\w+)/.exec(send.stdout())?.[1];
+    assert.ok(letterId, send.stdout());
+    const event = sampleEvent({ type: 'inbound' });
+    assert.equal(await postSigned(url, event), 202);
+    await waitFor('the event processed', () => jsonLines(stack.stdout()).some((l) => l.message === 'front event processed' && l.eventId === event.id));
+    // Act: stop (the state is saved), start again, redrive the letter, deliver the processed event again.
+    stack.process.kill('SIGINT');
+    assert.equal(await stack.exited, 0);
+    assert.ok(existsSync(env.LOCAL_STATE_FILE!));
+    stack = await startStack(env);
+    try {
+      assert.match(stack.stderr(), /restored 0 queued event\(s\), 1 dead letter\(s\)/);
+      const listed = run('scripts/dlq.ts', ['list'], env);
+      assert.equal(await listed.exited, 0, listed.stderr());
+      const redrive = run('scripts/dlq.ts', ['redrive', letterId], env);
+      assert.equal(await redrive.exited, 0, redrive.stderr());
+      assert.equal(await postSigned(url, event), 202);
+      await waitFor('the redriven letter processed and the repeat skipped', () => {
+        const lines = jsonLines(stack.stdout());
+        return lines.some((l) => l.message === 'front event processed' && l.eventId === letterId && l.arrival === 'redriven')
+          && lines.some((l) => l.message === 'front event skipped' && l.eventId === event.id);
+      });
+      // Assess
+      assert.match(listed.stdout(), new RegExp(`${letterId}\ttag\t.*handler_failed`));
+    } finally {
+      stack.process.kill('SIGINT');
+      assert.equal(await stack.exited, 0);
+      rmSync(join(env.LOCAL_STATE_FILE!, '..'), { recursive: true, force: true });
+    }
+  });
+});
+
+describe('stopping the local stack', () => {
+  it('finishes an event in flight before it stops: it is processed once, its message deleted, nothing left to deliver again', async () => {
+    // Prepare: a handler that takes a second, and a stack that keeps its state on stop.
+    const dir = mkdtempSync(join(tmpdir(), 'local-stop-'));
+    const stateFile = join(dir, 'state.json');
+    let runs = 0;
+    const t = await startTestStack({ stateFile, registry: defineHandlers({ default: async () => { runs += 1; await new Promise((r) => setTimeout(r, 1000)); } }) });
+    try {
+      const event = sampleEvent({ type: 'tag' });
+      assert.equal((await t.post(event)).status, 202);
+      await waitFor('the handler running', () => runs === 1);
+      // Act
+      await t.stop();
+      // Assess: had the stop not waited, the message would still be in flight, saved, and delivered after a restart.
+      assert.equal(runs, 1);
+      assert.equal(t.processed().filter((l) => l.eventId === event.id).length, 1, 'the handler finished and its line was written');
+      const saved = readState(stateFile);
+      assert.deepEqual(saved?.queues.events, []);
+      assert.ok(saved?.table.some((item) => item.pk?.S === `event#${event.id}` && item.processedAt?.S), 'its record is kept');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

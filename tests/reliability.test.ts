@@ -237,7 +237,7 @@ describe('4. one failing event dead-letters only itself, and order survives', ()
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => { release = resolve; });
     const stack = await startLocalStack({
-      port: 0, sqsPort: 0, dynamoPort: 0, quiet: true, pollers: 1, secrets: { rule: RULE_SECRET },
+      port: 0, sqsPort: 0, dynamoPort: 0, pollers: 1, secrets: { rule: RULE_SECRET },
       processHandler: (): SqsBatchHandler => async (event) => {
         await gate;
         batches.push(event.Records.map((r) => r.attributes.MessageGroupId ?? ''));

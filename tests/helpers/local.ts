@@ -94,6 +94,8 @@ export interface TestStackOptions {
   frontApiRequestsPerMinute?: number;
   /** How long eventually consistent reads lag writes (default: the local stack's 500 ms). */
   dynamoReadLagMs?: number;
+  /** Keep the state in this file on stop (as npm start does with .local/state.json). */
+  stateFile?: string;
 }
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
@@ -102,7 +104,6 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     port: 0,
     sqsPort: 0,
     dynamoPort: 0,
-    quiet: true,
     secrets: { rule: RULE_SECRET, app: APP_SECRET },
     ...(options.visibilityTimeoutSeconds !== undefined && { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
     ...(options.pollers !== undefined && { pollers: options.pollers }),
@@ -110,6 +111,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     frontApiRequestsPerMinute: options.frontApiRequestsPerMinute ?? 600,
     reconcileEverySeconds: 0,
     ...(options.dynamoReadLagMs !== undefined && { dynamoReadLagMs: options.dynamoReadLagMs }),
+    ...(options.stateFile !== undefined && { stateFile: options.stateFile }),
     processHandler: ({ sqsEndpoint, queueUrl, dlqUrl, dynamoEndpoint, tableName, frontUrl, frontToken }) => createProcessHandler({
       registry: options.registry ?? defaultRegistry,
       sqs: new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1' }),
