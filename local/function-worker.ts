@@ -4,6 +4,7 @@
  * local stack reads line by line. Invocations come as messages; a function fed by the queue also runs its event
  * source here (receive a batch, invoke, delete what succeeded), so a batch never crosses threads.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
@@ -19,6 +20,8 @@ export interface FunctionWorkerData {
   region: string;
   /** The SQS event source, for a function the queue feeds. */
   poll?: { queueUrl: string; queueArn: string; endpoint: string; pollers: number; batchSize: number };
+  /** Scheduling priority of this thread (a nice value, Linux only), for work off the webhook's request path. */
+  nice?: number;
 }
 
 export type ToWorker =
@@ -58,6 +61,7 @@ function lambdaContext(timeoutMs: number, requestId: string): Context {
 }
 
 Object.assign(process.env, data.env);
+if (data.nice && process.platform === 'linux') setPriority(data.nice);
 // fauxqs's queue URLs (http://sqs.<region>.localhost:<port>/…) resolve to loopback in this thread too.
 interceptLocalhostDns();
 type Handler = (event: unknown, context: Context) => Promise<unknown>;

@@ -27,6 +27,7 @@ export interface FunctionWorkerOptions {
   timeoutMs: number;
   region: string;
   poll?: FunctionWorkerData['poll'];
+  nice?: number;
   /** Each line the function writes to stdout or stderr. */
   onLine: (line: string) => void;
   /** What the runtime itself has to say (a failed receive, a crashed batch). */
@@ -43,6 +44,7 @@ export async function startFunctionWorker(options: FunctionWorkerOptions): Promi
     timeoutMs: options.timeoutMs,
     region: options.region,
     ...(options.poll && { poll: options.poll }),
+    ...(options.nice !== undefined && { nice: options.nice }),
   };
   const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
     workerData: { ...data, module: new URL('./function-worker.ts', import.meta.url).href },

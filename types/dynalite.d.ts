@@ -8,6 +8,8 @@ declare module 'dynalite' {
     deleteTableMs?: number;
     updateTableMs?: number;
     maxItemSizeKb?: number;
+    /** The local stack's own option (local/eventual-consistency.ts): eventually consistent reads lag writes this long. */
+    readLagMs?: number;
   }
   export default function dynalite(options?: DynaliteOptions): Server;
 }
