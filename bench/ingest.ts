@@ -21,8 +21,8 @@ import { pathToFileURL } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { build } from 'esbuild';
-import { bundleOptions } from '../scripts/build.ts';
-import { toHttpApiEvent } from '../lib/apigw.ts';
+import { bundleOptions, FUNCTIONS } from '../scripts/build.ts';
+import { fromHttpApiEvent, toHttpApiEvent } from '../lib/apigw.ts';
 import { sampleEvent, signedHeaders } from '../lib/front/samples.ts';
 import { createIngest, type WebhookRequest } from '../lib/ingest.ts';
 import { fifoId, groupIdOf } from '../lib/queue.ts';
@@ -45,7 +45,7 @@ const PAYLOADS: Payload[] = [
   { label: 'full event, ~50 KB', make: () => sampleEvent({ type: 'inbound', messageBytes: 25_000 }) },
 ];
 
-interface Signed { body: Buffer; request: WebhookRequest; ingest: APIGatewayProxyEventV2; baseline: APIGatewayProxyEventV2 }
+interface Signed { body: Buffer; ingest: APIGatewayProxyEventV2; baseline: APIGatewayProxyEventV2 }
 
 /** One event as each handler receives it: the same API Gateway event, plus for the baseline the ids ingest uses. */
 function signed(event: ReturnType<typeof sampleEvent>): Signed {
@@ -53,7 +53,7 @@ function signed(event: ReturnType<typeof sampleEvent>): Signed {
   const request: WebhookRequest = { method: 'POST', path: '/webhooks/front', headers: signedHeaders('rule', SECRET, body), body };
   const ingest = toHttpApiEvent(request);
   const baseline = { ...ingest, headers: { ...ingest.headers, 'x-bench-group-id': groupIdOf(event), 'x-bench-deduplication-id': fifoId(event.id) } };
-  return { body, request, ingest, baseline };
+  return { body, ingest, baseline };
 }
 
 function median(values: number[]): number {
@@ -163,7 +163,7 @@ export interface WarmRow {
 }
 
 /** Many short rounds: each pair is measured within a fraction of a second, so load from elsewhere hits both alike. */
-const ROUNDS = 25;
+const ROUNDS = 31;
 
 async function warmCpu(sqs: SqsChild, pools: Signed[][], scale: number): Promise<WarmRow[]> {
   const env = handlerEnv(sqs);
@@ -275,17 +275,17 @@ async function logicBesideFloor(pools: Signed[][], scale: number): Promise<Array
   // send() that returns at once: what is left is the ingest logic's own work.
   const noIo = { send: async () => ({ MessageId: 'bench' }) } as unknown as SQSClient;
   const logic = createIngest({ sqs: noIo, queueUrl: 'q', dlqUrl: 'dlq', secrets, sendDeadlineMs: 2500, log: () => {} });
-  for (let i = 0; i < 3000 * scale; i++) await logic(pools[i % pools.length]![0]!.request);
+  for (let i = 0; i < 3000 * scale; i++) await logic(fromHttpApiEvent(pools[i % pools.length]![0]!.ingest));
   const rows = [];
   for (const [i, p] of PAYLOADS.entries()) {
-    const { body, request } = pools[i]![0]!;
+    const { body, ingest } = pools[i]![0]!;
     const n = Math.max(50, Math.round((body.length > 20_000 ? 500 : 1500) * scale));
     const floor = await measure(n, () => {
       createHmac('sha1', SECRET).update(body).digest('base64');
       return JSON.parse(body.toString('utf8'));
     });
     const logicFigure = await measure(n, async () => {
-      const response = await logic(request);
+      const response = await logic(fromHttpApiEvent(ingest));
       if (response.statusCode !== 202) throw new Error(`ingest logic answered ${response.statusCode}: ${response.body}`);
     });
     rows.push({ label: p.label, floor, logic: logicFigure });
@@ -301,7 +301,7 @@ export interface IngestBenchResult {
   warm: WarmRow[];
   cold: ReturnType<typeof coldStart>;
   logic: Awaited<ReturnType<typeof logicBesideFloor>>;
-  bytes: { ingest: number; ingestZip: number; process: number; processZip: number; baseline: number };
+  bytes: { ingest: number; ingestZip: number; baseline: number; functions: Array<{ name: string; bundle: number; zip: number }> };
 }
 
 export async function runIngestBench(options: { scale?: number; coldRuns?: number } = {}): Promise<IngestBenchResult> {
@@ -317,7 +317,10 @@ export async function runIngestBench(options: { scale?: number; coldRuns?: numbe
     const logic = await logicBesideFloor(pools, scale);
     return {
       warm, cold, logic,
-      bytes: { ingest: size(INGEST), ingestZip: size('dist/ingest.zip'), process: size('dist/process/index.mjs'), processZip: size('dist/process.zip'), baseline: size(BASELINE) },
+      bytes: {
+        ingest: size(INGEST), ingestZip: size('dist/ingest.zip'), baseline: size(BASELINE),
+        functions: FUNCTIONS.map((name) => ({ name, bundle: size(`dist/${name}/index.mjs`), zip: size(`dist/${name}.zip`) })),
+      },
     };
   } finally {
     await stopSqsChild(sqs);
@@ -327,6 +330,7 @@ export async function runIngestBench(options: { scale?: number; coldRuns?: numbe
 const us = (value: number) => `${value.toFixed(1)} µs`;
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
 const x = (value: number) => `${value.toFixed(2)}×`;
 
 export function formatIngest(result: IngestBenchResult): string {
@@ -338,8 +342,10 @@ export function formatIngest(result: IngestBenchResult): string {
     `the same signed rule webhooks (${POOL} distinct events per payload, same queue URL, group and deduplication ids) to`,
     'fauxqs in a third process, whose CPU is not counted. Ingest logs its one line per request (stdout to /dev/null).',
     `${ROUNDS} rounds of N sequential requests per handler and payload, the two back to back in alternating order, after`,
-    '6 warm-up rounds. CPU: median round. Ratio: median of the ratios of the round pairs, and their middle half (25th–75th',
-    'percentile), a measure of how steady the machine was:',
+    '6 warm-up rounds. CPU of a round: all the process used from the end of its previous round to the end of this one,',
+    'divided by N, so work a request leaves for later (timers, garbage collection) counts too; the table gives the median',
+    'round. Ratio: median of the round pairs\' ratios, and their middle half (25th–75th percentile), a measure of how',
+    'steady the machine was:',
     '',
     '| payload | body | baseline CPU | ingest CPU | ingest ÷ baseline | middle half of the pair ratios | wall, baseline / ingest |',
     '|---|---|---|---|---|---|---|',
@@ -355,12 +361,12 @@ export function formatIngest(result: IngestBenchResult): string {
     `| baseline (SendMessage only) | ${kib(bytes.baseline)} | – | ${ms(cold.baseline.importMs)} | ${ms(cold.baseline.firstCallMs)} | ${ms(cold.baseline.totalMs)} | ${ms(cold.baseline.processStartToResponseMs)} |`,
     `| ingest | ${kib(bytes.ingest)} | ${kib(bytes.ingestZip)} | ${ms(cold.ingest.importMs)} | ${ms(cold.ingest.firstCallMs)} | ${ms(cold.ingest.totalMs)} (**${x(cold.ingest.totalMs / cold.baseline.totalMs)}**) | ${ms(cold.ingest.processStartToResponseMs)} |`,
     '',
-    `Sizes: dist/ingest/index.mjs ${bytes.ingest} B, dist/ingest.zip ${bytes.ingestZip} B; dist/process/index.mjs ${bytes.process} B, ` +
-      `dist/process.zip ${bytes.processZip} B; baseline ${bytes.baseline} B.`,
+    `Bundles, with the same esbuild options: ${bytes.functions.map((f) => `dist/${f.name}/index.mjs ${f.bundle} B (${kb(f.bundle)}), zip ${f.zip} B`).join('; ')}; ` +
+      `baseline ${bytes.baseline} B (${kb(bytes.baseline)}).`,
     '',
-    'Ingest logic without I/O (the createIngest handler with an SQS client whose send() returns at once: routing,',
-    'signature, parse, ajv, encodeBody, message and log entry) beside the floor of any verifier (HMAC-SHA1 + `JSON.parse`',
-    'of the same bytes), in one process, median of 3 rounds:',
+    'Ingest logic without I/O (the API Gateway adapter and the createIngest handler with an SQS client whose send()',
+    'returns at once: routing, signature, parse, ajv, encodeJsonBody, message and log entry, but not the Logger) beside the',
+    'floor of any verifier (HMAC-SHA1 + `JSON.parse` of the same bytes), in one process, median of 3 rounds:',
     '',
     '| payload | floor | ingest logic | × floor |',
     '|---|---|---|---|',
