@@ -372,8 +372,24 @@ export function formatIngest(result: IngestBenchResult): string {
     '|---|---|---|---|',
     ...logic.map((r) => `| ${r.label} | ${us(r.floor.cpuUs)} | ${us(r.logic.cpuUs)} | ${(r.logic.cpuUs / r.floor.cpuUs).toFixed(1)} |`),
     '',
+    targets(result),
+    '',
     'Command: `npm run bench -- ingest` (or `node --import tsx bench/ingest.ts` after `npm run build`).',
   ].join('\n');
+}
+
+/** The performance issue's targets, checked against this run's figures. */
+function targets(result: IngestBenchResult): string {
+  const ratio = (label: string) => median(result.warm.find((r) => r.label === label)?.pairRatios ?? [Number.NaN]);
+  const cold = result.cold.ingest.totalMs / result.cold.baseline.totalMs;
+  const check = (ok: boolean) => (ok ? 'met' : '**not met**');
+  return [
+    'Targets of the ingest performance issue, in this run:',
+    `warm CPU ≤ 1.15× the baseline at ~2 KB: ${x(ratio('full event, ~2 KB'))}, ${check(ratio('full event, ~2 KB') <= 1.15)};`,
+    `at ~50 KB: ${x(ratio('full event, ~50 KB'))}, ${check(ratio('full event, ~50 KB') <= 1.15)};`,
+    `cold import + first call ≤ 1.2×: ${x(cold)}, ${check(cold <= 1.2)};`,
+    `ingest bundle ≤ 350 kB: ${kb(result.bytes.ingest)}, ${check(result.bytes.ingest <= 350_000)}.`,
+  ].join(' ');
 }
 
 export async function run(): Promise<string> {
