@@ -1,70 +1,75 @@
 /**
- * The ingest function: CPU time per event beside the floor (HMAC + JSON.parse of the same bytes), the bundle's
- * size, and its cold import time. `node --import tsx bench/ingest.ts` (after `npm run build`), or `npm run bench`.
+ * The ingest function beside a baseline that only sends the body to SQS. `node --import tsx bench/ingest.ts`
+ * (after `npm run build`), or `npm run bench`.
  *
- * What is measured, for each payload (rule webhook, HMAC-SHA1, signed once outside the loop):
- * - floor: HMAC-SHA1 of the body + JSON.parse of it: what any verifier must do.
- * - ingest logic: the createIngest handler with an SQS client whose send() returns at once, so no SDK and no I/O:
- *   routing, signature check, parse, ajv validation, encodeBody, message building, the log entry.
- * - full path: the same handler with the real SQS client (createSqsClient) sending to fauxqs in a CHILD process:
- *   adds the SDK's serialization, signing (SigV4), HTTP and response parsing. The server's CPU is not counted.
- * CPU is process.cpuUsage() (user + system) around N sequential calls, divided by N; the wall time beside it.
+ * What is measured (rule webhooks, HMAC-SHA1):
+ * - warm CPU per request of the built ingest bundle and of bench/baseline-handler.ts (a handler that only does
+ *   SendMessage with the same SDK, bundled with scripts/build.ts `bundleOptions`, so with the same esbuild options), each in
+ *   its own process (bench/handler-worker.ts), sending the same bodies, with the same queue URL, group and
+ *   deduplication ids, to fauxqs in a third process whose CPU is not counted. Rounds of the two alternate in one
+ *   run; CPU is process.cpuUsage() (user + system) around N sequential calls, divided by N.
+ * - cold start of both: a fresh `node` per run imports the bundle and handles one request (SendMessage to fauxqs).
+ * - ingest logic without I/O beside the floor (HMAC + JSON.parse of the same bytes), in this process.
+ * - bundle sizes.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { toHttpApiEvent } from '../lib/apigw.ts';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { build } from 'esbuild';
+import { bundleOptions, FUNCTIONS } from '../scripts/build.ts';
+import { fromHttpApiEvent, toHttpApiEvent } from '../lib/apigw.ts';
 import { sampleEvent, signedHeaders } from '../lib/front/samples.ts';
 import { createIngest, type WebhookRequest } from '../lib/ingest.ts';
-import { createSqsClient } from '../lib/queue.ts';
+import { fifoId, groupIdOf } from '../lib/queue.ts';
 import { createSecretStore } from '../lib/secrets.ts';
+import type { WorkerMessage, WorkerReply } from './handler-worker.ts';
 
 const SECRET = 'bench-rule-secret-0123456789abcdef';
-const BUNDLE = 'dist/ingest/index.mjs';
-const ZIP = 'dist/ingest.zip';
+const INGEST = 'dist/ingest/index.mjs';
+const BASELINE = 'dist/bench/baseline/index.mjs';
+const WORKER = 'dist/bench/handler-worker.mjs';
+/** Distinct events per payload (ids, conversations, signatures), cycled through by the warm rounds. */
+const POOL = 50;
 
-interface Payload { label: string; body: Buffer; request: WebhookRequest }
+interface Payload { label: string; make: () => ReturnType<typeof sampleEvent> }
 
-function payload(label: string, event: unknown): Payload {
+/** A preview, a small full event (~2 KB) and a ~50 KB full event (a long message). */
+const PAYLOADS: Payload[] = [
+  { label: 'preview', make: () => sampleEvent({ type: 'assign', preview: true }) },
+  { label: 'full event, ~2 KB', make: () => sampleEvent({ type: 'inbound', messageBytes: 300 }) },
+  { label: 'full event, ~50 KB', make: () => sampleEvent({ type: 'inbound', messageBytes: 25_000 }) },
+];
+
+interface Signed { body: Buffer; ingest: APIGatewayProxyEventV2; baseline: APIGatewayProxyEventV2 }
+
+/** One event as each handler receives it: the same API Gateway event, plus for the baseline the ids ingest uses. */
+function signed(event: ReturnType<typeof sampleEvent>): Signed {
   const body = Buffer.from(JSON.stringify(event));
-  return { label, body, request: { method: 'POST', path: '/webhooks/front', headers: signedHeaders('rule', SECRET, body), body } };
+  const request: WebhookRequest = { method: 'POST', path: '/webhooks/front', headers: signedHeaders('rule', SECRET, body), body };
+  const ingest = toHttpApiEvent(request);
+  const baseline = { ...ingest, headers: { ...ingest.headers, 'x-bench-group-id': groupIdOf(event), 'x-bench-deduplication-id': fifoId(event.id) } };
+  return { body, ingest, baseline };
 }
 
-/** Events of the sizes asked for: a preview, a small full event, and a ~50 KB full event (a long message). */
-function payloads(): Payload[] {
-  return [
-    payload('preview', sampleEvent({ type: 'assign', preview: true })),
-    payload('full event, small message', sampleEvent({ type: 'inbound', messageBytes: 300 })),
-    payload('full event, ~50 KB', sampleEvent({ type: 'inbound', messageBytes: 25_000 })),
-  ];
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
-export interface CpuFigure { cpuUs: number; wallUs: number; n: number; rounds: number }
-
-const ROUNDS = 3;
-
-/**
- * CPU (user + system) and wall time per call: `n` sequential calls after `n / 10` warm-up calls, repeated ROUNDS
- * times; the median round is kept, so a burst of load from elsewhere on the machine moves one round, not the figure.
- */
-async function measure(n: number, call: () => unknown): Promise<CpuFigure> {
-  for (let i = 0; i < Math.ceil(n / 10); i++) await call();
-  const cpuRounds: number[] = [];
-  const wallRounds: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const cpu = process.cpuUsage();
-    const started = performance.now();
-    for (let i = 0; i < n; i++) await call();
-    wallRounds.push(((performance.now() - started) * 1000) / n);
-    const used = process.cpuUsage(cpu);
-    cpuRounds.push((used.user + used.system) / n);
-  }
-  return { cpuUs: median(cpuRounds), wallUs: median(wallRounds), n, rounds: ROUNDS };
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  return (sorted[low] ?? 0) + ((sorted[low + 1] ?? sorted[low] ?? 0) - (sorted[low] ?? 0)) * (at - low);
 }
+
+// ---- fauxqs in its own process ----
 
 interface SqsChild { child: ChildProcess; endpoint: string; queueUrl: string; dlqUrl: string }
 
@@ -85,136 +90,306 @@ function stopSqsChild(sqs: SqsChild): Promise<void> {
   });
 }
 
-export interface ColdFigure { runs: number; importMs: number; firstCallMs: number; processStartToResponseMs: number }
-
 /**
- * A fresh `node` per run imports the bundle (its top level: config, Logger, SQS client, secret store) and
- * handles one signed preview that it sends to fauxqs; medians over `runs`.
+ * What both handlers' processes get: the Lambda-like environment (credentials in variables), queues in fauxqs.
+ * The endpoint is the queue URL's origin, as in AWS: with another origin the SDK would warn on every send.
  */
-function coldStart(sqs: SqsChild, runs: number): ColdFigure {
-  const body = Buffer.from(JSON.stringify(sampleEvent({ type: 'assign', preview: true })));
-  const event = toHttpApiEvent({ method: 'POST', path: '/webhooks/front', headers: signedHeaders('rule', SECRET, body), body });
+function handlerEnv(sqs: SqsChild): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '',
+    AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_SESSION_TOKEN: 'bench',
+    AWS_ENDPOINT_URL_SQS: new URL(sqs.queueUrl).origin, QUEUE_URL: sqs.queueUrl, DLQ_URL: sqs.dlqUrl,
+    FRONT_RULE_SECRET: SECRET, FRONT_APP_SECRET: `${SECRET}-app`,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', NODE_NO_WARNINGS: '1',
+  };
+}
+
+// ---- warm CPU: ingest and baseline, each in its own process, rounds interleaved ----
+
+class Worker {
+  private readonly child: ChildProcess;
+  private readonly replies: WorkerReply[] = [];
+  private waiting: ((reply: WorkerReply) => void) | undefined;
+
+  constructor(readonly name: string, bundlePath: string, env: NodeJS.ProcessEnv) {
+    // Plain node (no tsx), like Lambda; stdout (ingest's log lines) to /dev/null; stderr shown, so a failure says why.
+    this.child = fork(WORKER, [resolve(bundlePath)], { env, execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    this.child.on('message', (reply: WorkerReply) => {
+      const waiting = this.waiting;
+      this.waiting = undefined;
+      if (waiting) waiting(reply);
+      else this.replies.push(reply);
+    });
+    this.child.on('exit', (code) => this.waiting?.({ error: `exited with ${code}` }));
+  }
+
+  private next(): Promise<WorkerReply> {
+    const queued = this.replies.shift();
+    return queued ? Promise.resolve(queued) : new Promise((done) => { this.waiting = done; });
+  }
+
+  private async ask(message: WorkerMessage): Promise<WorkerReply> {
+    this.child.send(message);
+    const reply = await this.next();
+    if ('error' in reply) throw new Error(`${this.name} worker: ${reply.error}`);
+    return reply;
+  }
+
+  async start(events: Record<string, APIGatewayProxyEventV2[]>): Promise<void> {
+    const imported = await this.next(); // the bundle is imported
+    if ('error' in imported) throw new Error(`${this.name} worker: ${imported.error}`);
+    await this.ask({ events });
+  }
+
+  async round(payload: string, n: number): Promise<{ cpuUs: number; wallUs: number }> {
+    const reply = await this.ask({ payload, n });
+    if (!('cpuUs' in reply)) throw new Error(`${this.name}: unexpected reply`);
+    return reply;
+  }
+
+  stop(): void {
+    this.child.kill();
+  }
+}
+
+export interface WarmRow {
+  label: string;
+  bytes: number;
+  n: number;
+  ingest: { cpuUs: number; wallUs: number };
+  baseline: { cpuUs: number; wallUs: number };
+  /** ingest ÷ baseline CPU of each round pair (the two measured back to back). */
+  pairRatios: number[];
+}
+
+/** Many short rounds: each pair is measured within a fraction of a second, so load from elsewhere hits both alike. */
+const ROUNDS = 31;
+
+async function warmCpu(sqs: SqsChild, pools: Signed[][], scale: number): Promise<WarmRow[]> {
+  const env = handlerEnv(sqs);
+  const ingest = new Worker('ingest', INGEST, env);
+  const baseline = new Worker('baseline', BASELINE, env);
+  try {
+    await ingest.start(Object.fromEntries(PAYLOADS.map((p, i) => [p.label, pools[i]!.map((s) => s.ingest)])));
+    await baseline.start(Object.fromEntries(PAYLOADS.map((p, i) => [p.label, pools[i]!.map((s) => s.baseline)])));
+    const n = (i: number) => Math.max(10, Math.round((pools[i]![0]!.body.length > 20_000 ? 50 : 100) * scale));
+    // Warm-up: every code path of both handlers on every payload, so no round pays for JIT compilation.
+    for (let w = 0; w < 6; w++) {
+      for (const [i, p] of PAYLOADS.entries()) {
+        await ingest.round(p.label, n(i));
+        await baseline.round(p.label, n(i));
+      }
+    }
+    const figures = PAYLOADS.map(() => ({ ingest: [] as Array<{ cpuUs: number; wallUs: number }>, baseline: [] as Array<{ cpuUs: number; wallUs: number }> }));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, p] of PAYLOADS.entries()) {
+        // Alternate which goes first, so a drift in machine load falls on both alike.
+        const order = round % 2 === 0 ? [ingest, baseline] : [baseline, ingest];
+        for (const worker of order) {
+          const figure = await worker.round(p.label, n(i));
+          figures[i]![worker === ingest ? 'ingest' : 'baseline'].push(figure);
+        }
+      }
+    }
+    return PAYLOADS.map((p, i) => {
+      const f = figures[i]!;
+      const pick = (list: Array<{ cpuUs: number; wallUs: number }>) => ({ cpuUs: median(list.map((x) => x.cpuUs)), wallUs: median(list.map((x) => x.wallUs)) });
+      return {
+        label: p.label,
+        bytes: pools[i]![0]!.body.length,
+        n: n(i),
+        ingest: pick(f.ingest),
+        baseline: pick(f.baseline),
+        pairRatios: f.ingest.map((x, r) => x.cpuUs / f.baseline[r]!.cpuUs),
+      };
+    });
+  } finally {
+    ingest.stop();
+    baseline.stop();
+  }
+}
+
+// ---- cold start: a fresh node per run, ingest and baseline interleaved ----
+
+export interface ColdFigure { importMs: number; firstCallMs: number; totalMs: number; processStartToResponseMs: number }
+
+function coldStart(sqs: SqsChild, runs: number): { runs: number; ingest: ColdFigure; baseline: ColdFigure } {
+  const preview = signed(sampleEvent({ type: 'assign', preview: true }));
   const code = [
-    // fauxqs names queues http://sqs.<region>.localhost:<port>/…, which this machine's resolver does not know:
-    // resolve *.localhost to loopback, as fauxqs's interceptLocalhostDns() does, before the clock starts.
     "import dns from 'node:dns';",
     'const lookup = dns.lookup;',
     "dns.lookup = (host, ...rest) => lookup(host.endsWith('.localhost') ? '127.0.0.1' : host, ...rest);",
     'const t0 = performance.now();',
-    `const { handler } = await import(${JSON.stringify(pathToFileURL(resolve(BUNDLE)).href)});`,
+    'const { handler } = await import(process.env.BENCH_BUNDLE);',
     'const t1 = performance.now();',
     'const result = await handler(JSON.parse(process.env.BENCH_EVENT));',
     'const t2 = performance.now();',
     'process.stderr.write(JSON.stringify({ importMs: t1 - t0, firstCallMs: t2 - t1, sinceStartMs: t2, status: result.statusCode }));',
   ].join('\n');
-  const env = {
-    PATH: process.env.PATH ?? '',
-    AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench',
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint, QUEUE_URL: sqs.queueUrl, DLQ_URL: sqs.dlqUrl,
-    FRONT_RULE_SECRET: SECRET, FRONT_APP_SECRET: `${SECRET}-app`,
-    POWERTOOLS_LOG_LEVEL: 'WARN', NODE_NO_WARNINGS: '1',
-    BENCH_EVENT: JSON.stringify(event),
-  };
-  const samples: Array<{ importMs: number; firstCallMs: number; sinceStartMs: number; status: number }> = [];
-  for (let i = 0; i < runs; i++) {
+  type Sample = { importMs: number; firstCallMs: number; sinceStartMs: number; status: number };
+  const samples: Record<'ingest' | 'baseline', Sample[]> = { ingest: [], baseline: [] };
+  const one = (which: 'ingest' | 'baseline') => {
+    const env = {
+      ...handlerEnv(sqs),
+      BENCH_BUNDLE: pathToFileURL(resolve(which === 'ingest' ? INGEST : BASELINE)).href,
+      BENCH_EVENT: JSON.stringify(preview[which]),
+    };
     const out = spawnSync(process.execPath, ['--input-type=module', '-e', code], { env, encoding: 'utf8' });
     const json = out.stderr.trim().split('\n').pop() ?? '';
-    if (out.status !== 0 || !json.startsWith('{')) throw new Error(`cold start run failed (${out.status}): ${out.stderr}`);
-    const sample = JSON.parse(json) as (typeof samples)[number];
-    if (sample.status !== 202) throw new Error(`cold start run answered ${sample.status}: ${out.stdout}${out.stderr}`);
-    samples.push(sample);
-  }
-  return {
-    runs,
-    importMs: median(samples.map((s) => s.importMs)),
-    firstCallMs: median(samples.map((s) => s.firstCallMs)),
-    processStartToResponseMs: median(samples.map((s) => s.sinceStartMs)),
+    if (out.status !== 0 || !json.startsWith('{')) throw new Error(`${which} cold start run failed (${out.status}): ${out.stderr}`);
+    const sample = JSON.parse(json) as Sample;
+    if (sample.status !== 202) throw new Error(`${which} cold start run answered ${sample.status}: ${out.stdout}${out.stderr}`);
+    samples[which].push(sample);
   };
+  for (let i = 0; i < runs; i++) {
+    if (i % 2 === 0) { one('ingest'); one('baseline'); } else { one('baseline'); one('ingest'); }
+  }
+  const figure = (list: Sample[]): ColdFigure => ({
+    importMs: median(list.map((s) => s.importMs)),
+    firstCallMs: median(list.map((s) => s.firstCallMs)),
+    totalMs: median(list.map((s) => s.importMs + s.firstCallMs)),
+    processStartToResponseMs: median(list.map((s) => s.sinceStartMs)),
+  });
+  return { runs, ingest: figure(samples.ingest), baseline: figure(samples.baseline) };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+// ---- ingest logic without I/O beside the floor, in this process ----
+
+export interface CpuFigure { cpuUs: number; n: number }
+
+/** CPU per call: n sequential calls after n / 10 warm-up calls, 3 rounds, the median round. */
+async function measure(n: number, call: () => unknown): Promise<CpuFigure> {
+  for (let i = 0; i < Math.ceil(n / 10); i++) await call();
+  const rounds: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    const cpu = process.cpuUsage();
+    for (let i = 0; i < n; i++) await call();
+    const used = process.cpuUsage(cpu);
+    rounds.push((used.user + used.system) / n);
+  }
+  return { cpuUs: median(rounds), n };
 }
+
+async function logicBesideFloor(pools: Signed[][], scale: number): Promise<Array<{ label: string; floor: CpuFigure; logic: CpuFigure }>> {
+  const secrets = createSecretStore({ rule: { kind: 'value', value: SECRET }, app: { kind: 'none' } });
+  // send() that returns at once: what is left is the ingest logic's own work.
+  const noIo = { send: async () => ({ MessageId: 'bench' }) } as unknown as SQSClient;
+  const logic = createIngest({ sqs: noIo, queueUrl: 'q', dlqUrl: 'dlq', secrets, sendDeadlineMs: 2500, log: () => {} });
+  for (let i = 0; i < 3000 * scale; i++) await logic(fromHttpApiEvent(pools[i % pools.length]![0]!.ingest));
+  const rows = [];
+  for (const [i, p] of PAYLOADS.entries()) {
+    const { body, ingest } = pools[i]![0]!;
+    const n = Math.max(50, Math.round((body.length > 20_000 ? 500 : 1500) * scale));
+    const floor = await measure(n, () => {
+      createHmac('sha1', SECRET).update(body).digest('base64');
+      return JSON.parse(body.toString('utf8'));
+    });
+    const logicFigure = await measure(n, async () => {
+      const response = await logic(fromHttpApiEvent(ingest));
+      if (response.statusCode !== 202) throw new Error(`ingest logic answered ${response.statusCode}: ${response.body}`);
+    });
+    rows.push({ label: p.label, floor, logic: logicFigure });
+  }
+  return rows;
+}
+
+// ---- the run ----
+
+const size = (path: string) => statSync(path).size;
 
 export interface IngestBenchResult {
-  rows: Array<{ label: string; bytes: number; floor: CpuFigure; logic: CpuFigure; full: CpuFigure }>;
-  bundleBytes: number;
-  zipBytes: number;
-  cold: ColdFigure;
+  warm: WarmRow[];
+  cold: ReturnType<typeof coldStart>;
+  logic: Awaited<ReturnType<typeof logicBesideFloor>>;
+  bytes: { ingest: number; ingestZip: number; baseline: number; functions: Array<{ name: string; bundle: number; zip: number }> };
 }
 
 export async function runIngestBench(options: { scale?: number; coldRuns?: number } = {}): Promise<IngestBenchResult> {
   const scale = options.scale ?? 1;
-  // The SDK needs a region and credentials to sign; fauxqs accepts any.
-  process.env.AWS_REGION ??= 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID ??= 'bench';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
+  mkdirSync('dist/bench', { recursive: true });
+  await build(bundleOptions('bench/baseline-handler.ts', BASELINE));
+  await build({ entryPoints: ['bench/handler-worker.ts'], outfile: WORKER, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
+  const pools = PAYLOADS.map((p) => Array.from({ length: POOL }, () => signed(p.make())));
   const sqs = await startSqsChild();
   try {
-    const secrets = createSecretStore({ rule: { kind: 'value', value: SECRET }, app: { kind: 'none' } });
-    const common = { queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, secrets, sendDeadlineMs: 2500, log: (e: { status: number; detail?: string }) => { if (e.status >= 500) console.error(e.detail); } };
-    // (Only failures are printed: a 5xx ends the run with its cause.)
-    // send() that returns at once: what is left is the ingest logic's own work.
-    const noIo = { send: async () => ({ MessageId: 'bench' }) } as unknown as SQSClient;
-    const logic = createIngest({ ...common, sqs: noIo });
-    const client = createSqsClient(2500, sqs.endpoint);
-    const full = createIngest({ ...common, sqs: client });
-    const rows: IngestBenchResult['rows'] = [];
-    const all = payloads();
-    // Warm every code path on every payload first, so the first row does not pay for JIT compilation
-    // (without this the first payload measured came out 1.5-2x slower than the same payload measured later).
-    for (let i = 0; i < 3000 * scale; i++) await logic(all[i % all.length]!.request);
-    for (let i = 0; i < 300 * scale; i++) await full(all[i % all.length]!.request);
-    for (const p of all) {
-      const n = Math.max(50, Math.round((p.body.length > 20_000 ? 500 : 1500) * scale));
-      const fullN = Math.max(50, Math.round((p.body.length > 20_000 ? 200 : 400) * scale));
-      const floor = await measure(n, () => {
-        createHmac('sha1', SECRET).update(p.body).digest('base64');
-        return JSON.parse(p.body.toString('utf8'));
-      });
-      const logicFigure = await measure(n, async () => {
-        const response = await logic(p.request);
-        if (response.statusCode !== 202) throw new Error(`ingest logic answered ${response.statusCode}: ${response.body}`);
-      });
-      const fullFigure = await measure(fullN, async () => {
-        const response = await full(p.request);
-        if (response.statusCode !== 202) throw new Error(`full path answered ${response.statusCode}: ${response.body}`);
-      });
-      rows.push({ label: p.label, bytes: p.body.length, floor, logic: logicFigure, full: fullFigure });
-    }
-    client.destroy();
+    const warm = await warmCpu(sqs, pools, scale);
     const cold = coldStart(sqs, options.coldRuns ?? 15);
-    return { rows, bundleBytes: statSync(BUNDLE).size, zipBytes: statSync(ZIP).size, cold };
+    const logic = await logicBesideFloor(pools, scale);
+    return {
+      warm, cold, logic,
+      bytes: {
+        ingest: size(INGEST), ingestZip: size('dist/ingest.zip'), baseline: size(BASELINE),
+        functions: FUNCTIONS.map((name) => ({ name, bundle: size(`dist/${name}/index.mjs`), zip: size(`dist/${name}.zip`) })),
+      },
+    };
   } finally {
     await stopSqsChild(sqs);
   }
 }
 
 const us = (value: number) => `${value.toFixed(1)} µs`;
+const ms = (value: number) => `${value.toFixed(1)} ms`;
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
+const x = (value: number) => `${value.toFixed(2)}×`;
 
 export function formatIngest(result: IngestBenchResult): string {
-  const { cold } = result;
+  const { warm, cold, logic, bytes } = result;
   return [
-    `CPU time per event (user + system, \`process.cpuUsage\`, N sequential calls after N/10 warm-up, median of ${ROUNDS} rounds; rule webhook, HMAC-SHA1):`,
+    'Warm CPU per request (user + system, `process.cpuUsage`) of the built ingest bundle beside the baseline',
+    '(bench/baseline-handler.ts: a handler that only does `SendMessage` with the same SDK, built by the same',
+    '`bundleOptions()` of scripts/build.ts, so with the same esbuild options). Each runs in its own `node` process and sends',
+    `the same signed rule webhooks (${POOL} distinct events per payload, same queue URL, group and deduplication ids) to`,
+    'fauxqs in a third process, whose CPU is not counted. Ingest logs its one line per request (stdout to /dev/null).',
+    `${ROUNDS} rounds of N sequential requests per handler and payload, the two back to back in alternating order, after`,
+    '6 warm-up rounds. CPU of a round: all the process used from the end of its previous round to the end of this one,',
+    'divided by N, so work a request leaves for later (timers, garbage collection) counts too; the table gives the median',
+    'round. Ratio: median of the round pairs\' ratios, and their middle half (25th–75th percentile), a measure of how',
+    'steady the machine was:',
     '',
-    '| payload | body | floor: HMAC + JSON.parse | ingest logic, no I/O | × floor | full path, SQS SDK → fauxqs in a child process | wall per event, full path |',
+    '| payload | body | baseline CPU | ingest CPU | ingest ÷ baseline | middle half of the pair ratios | wall, baseline / ingest |',
     '|---|---|---|---|---|---|---|',
-    ...result.rows.map((r) =>
-      `| ${r.label} | ${r.bytes} B | ${us(r.floor.cpuUs)} | ${us(r.logic.cpuUs)} | ${(r.logic.cpuUs / r.floor.cpuUs).toFixed(1)} | ${us(r.full.cpuUs)} (N=${r.full.n}) | ${us(r.full.wallUs)} |`),
+    ...warm.map((r) =>
+      `| ${r.label} | ${r.bytes} B | ${us(r.baseline.cpuUs)} | ${us(r.ingest.cpuUs)} | **${x(median(r.pairRatios))}** | ` +
+      `${x(quantile(r.pairRatios, 0.25))}–${x(quantile(r.pairRatios, 0.75))} | ${us(r.baseline.wallUs)} / ${us(r.ingest.wallUs)} (N=${r.n}) |`),
     '',
-    '"ingest logic, no I/O" is the createIngest handler with an SQS client whose send() returns at once (routing, signature,',
-    'parse, ajv, encodeBody, message and log entry); "full path" adds the AWS SDK (serialization, SigV4, HTTP) against fauxqs',
-    'running in another process, whose CPU is not counted. Wall time includes fauxqs\'s answer on loopback.',
+    `Cold start, a fresh \`node\` per run, ingest and baseline alternating, median of ${cold.runs} each: the import of the`,
+    'bundle, then one signed preview sent to fauxqs (202); secrets from environment variables (no SSM read).',
     '',
-    `Bundle: dist/ingest/index.mjs ${result.bundleBytes} B (${kib(result.bundleBytes)}), dist/ingest.zip ${result.zipBytes} B (${kib(result.zipBytes)}).`,
+    '| bundle | size | zip | import | first call | import + first call | process start to response |',
+    '|---|---|---|---|---|---|---|',
+    `| baseline (SendMessage only) | ${kib(bytes.baseline)} | – | ${ms(cold.baseline.importMs)} | ${ms(cold.baseline.firstCallMs)} | ${ms(cold.baseline.totalMs)} | ${ms(cold.baseline.processStartToResponseMs)} |`,
+    `| ingest | ${kib(bytes.ingest)} | ${kib(bytes.ingestZip)} | ${ms(cold.ingest.importMs)} | ${ms(cold.ingest.firstCallMs)} | ${ms(cold.ingest.totalMs)} (**${x(cold.ingest.totalMs / cold.baseline.totalMs)}**) | ${ms(cold.ingest.processStartToResponseMs)} |`,
     '',
-    `Cold start, a fresh \`node\` per run, median of ${cold.runs}: import of the bundle ${cold.importMs.toFixed(1)} ms, ` +
-      `first call (a signed preview queued in fauxqs, 202) ${cold.firstCallMs.toFixed(1)} ms, ` +
-      `import + first call ${(cold.importMs + cold.firstCallMs).toFixed(1)} ms; node process start to first response ${cold.processStartToResponseMs.toFixed(1)} ms.`,
+    `Bundles, with the same esbuild options: ${bytes.functions.map((f) => `dist/${f.name}/index.mjs ${f.bundle} B (${kb(f.bundle)}), zip ${f.zip} B`).join('; ')}; ` +
+      `baseline ${bytes.baseline} B (${kb(bytes.baseline)}).`,
+    '',
+    'Ingest logic without I/O (the API Gateway adapter and the createIngest handler with an SQS client whose send()',
+    'returns at once: routing, signature, parse, ajv, encodeJsonBody, message and log entry, but not the Logger) beside the',
+    'floor of any verifier (HMAC-SHA1 + `JSON.parse` of the same bytes), in one process, median of 3 rounds:',
+    '',
+    '| payload | floor | ingest logic | × floor |',
+    '|---|---|---|---|',
+    ...logic.map((r) => `| ${r.label} | ${us(r.floor.cpuUs)} | ${us(r.logic.cpuUs)} | ${(r.logic.cpuUs / r.floor.cpuUs).toFixed(1)} |`),
+    '',
+    targets(result),
+    '',
+    'Command: `npm run bench -- ingest` (or `node --import tsx bench/ingest.ts` after `npm run build`).',
   ].join('\n');
+}
+
+/** The performance issue's targets, checked against this run's figures. */
+function targets(result: IngestBenchResult): string {
+  const ratio = (label: string) => median(result.warm.find((r) => r.label === label)?.pairRatios ?? [Number.NaN]);
+  const cold = result.cold.ingest.totalMs / result.cold.baseline.totalMs;
+  const check = (ok: boolean) => (ok ? 'met' : '**not met**');
+  return [
+    'Targets of the ingest performance issue, in this run:',
+    `warm CPU ≤ 1.15× the baseline at ~2 KB: ${x(ratio('full event, ~2 KB'))}, ${check(ratio('full event, ~2 KB') <= 1.15)};`,
+    `at ~50 KB: ${x(ratio('full event, ~50 KB'))}, ${check(ratio('full event, ~50 KB') <= 1.15)};`,
+    `cold import + first call ≤ 1.2×: ${x(cold)}, ${check(cold <= 1.2)};`,
+    `ingest bundle ≤ 350 kB: ${kb(result.bytes.ingest)}, ${check(result.bytes.ingest <= 350_000)}.`,
+  ].join(' ');
 }
 
 export async function run(): Promise<string> {

@@ -7,12 +7,21 @@ export function fromHttpApiEvent(event: APIGatewayProxyEventV2): WebhookRequest 
   // HTTP APIs already lower-case header names; REST APIs and local callers may not.
   for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
   const raw = event.body ?? '';
+  const base64 = Boolean(event.isBase64Encoded);
   return {
     method: event.requestContext.http.method.toUpperCase(),
     path: event.rawPath ?? event.requestContext.http.path,
     headers,
-    body: event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8'),
+    body: base64 ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8'),
+    // A well-formed string is exactly what its UTF-8 bytes decode to: the ingest logic parses it as it is instead
+    // of decoding the bytes back (tens of µs on a 50 KB event). A lone surrogate would not survive the round trip.
+    text: !base64 && isWellFormed(raw) ? raw : undefined,
   };
+}
+
+/** String.prototype.isWellFormed (ES2024, in Node since 20), not in this project's ES2023 typings yet. */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 export function toHttpApiResult(response: WebhookResponse): APIGatewayProxyStructuredResultV2 {

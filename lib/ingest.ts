@@ -8,6 +8,7 @@ import {
   QueueUnavailableError,
   contentId,
   encodeBody,
+  encodeJsonBody,
   eventAttributes,
   failureAttributes,
   fifoId,
@@ -27,6 +28,8 @@ export interface WebhookRequest {
   path: string;
   headers: Readonly<Record<string, string | undefined>>;
   body: Buffer;
+  /** The body as text, when the transport has it and `body` is exactly its UTF-8 encoding: saves decoding it again. */
+  text?: string;
 }
 
 export interface WebhookResponse {
@@ -197,7 +200,8 @@ export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Pro
     progress.authentic = true;
     const receivedAt = new Date(now()).toISOString();
     progress.receivedAt = receivedAt;
-    const parsed = parseJson(request.body.toString('utf8'));
+    const text = request.text ?? request.body.toString('utf8');
+    const parsed = parseJson(text);
     if (!parsed.ok) return keepUnusable(request.body, scheme, receivedAt, 'invalid_json', parsed.detail);
     const validated = validateBody(scheme, parsed.value);
     if (!validated.ok) return keepUnusable(request.body, scheme, receivedAt, 'invalid_shape', `the body is ${validated.error}`);
@@ -213,7 +217,7 @@ export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Pro
     // An x-front-challenge header on anything but a sync is ignored: the event is queued as usual.
     const ids = { eventId: event.id, eventType: event.type };
     const conversationId = event.conversation?.id;
-    const { body, encoding } = encodeBody(request.body);
+    const { body, encoding } = encodeJsonBody(request.body, text);
     const message: QueuedMessage = {
       body,
       groupId: groupIdOf(event),
@@ -221,7 +225,7 @@ export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Pro
       deduplicationId: fifoId(event.id),
       attributes: eventAttributes({ ...ids, scheme, receivedAt, encoding }),
     };
-    if (messageBytes(message) > MAX_MESSAGE_BYTES) {
+    if (messageBytes(message, encoding === 'utf8' ? request.body.length : undefined) > MAX_MESSAGE_BYTES) {
       return keepSummaryOfOversize(request.body, scheme, receivedAt, ids, `the body (${request.body.length} bytes) is too large for the queue`);
     }
     await sendToQueue(deps.sqs, deps.queueUrl, message, deps.sendDeadlineMs);

@@ -44,8 +44,12 @@ export class QueueUnavailableError extends Error {
   override readonly name = 'QueueUnavailableError';
 }
 
-/** Characters SQS accepts in a message body or string attribute (#x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF). */
-const SQS_FORBIDDEN = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+/**
+ * What SQS refuses in a message body (it accepts #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF), plus the
+ * escape U+E000, in the text of well-formed UTF-8: such text holds no lone surrogate, so a plain character class
+ * (no `u` flag, 4 to 8 times faster on a 50 KB body) finds every one.
+ */
+const REFUSED_IN_UTF8_TEXT = /[\x00-\x08\x0B\x0C\x0E-\x1F\uE000\uFFFE\uFFFF]/;
 
 /**
  * The escape of the `escaped` body encoding: U+E000 (a private-use character, which Front's text never needs)
@@ -57,7 +61,8 @@ const ESCAPE_BYTES = Buffer.from(ESCAPE);
 export type BodyEncoding = 'utf8' | 'escaped' | 'base64';
 
 /**
- * The request body as an SQS message body, losslessly and at its own size:
+ * The request body as an SQS message body, losslessly and at its own size (`text`, when the caller has it, is
+ * `raw` decoded as UTF-8, so it is not decoded twice; see also encodeJsonBody):
  * - `utf8`: the body as received, when it is UTF-8 text SQS accepts (every Front event in practice);
  * - `escaped`: otherwise (U+FFFE/U+FFFF or control characters, which JSON allows and SQS refuses; bytes that are not
  *   UTF-8): the body as received, with only the bytes SQS cannot carry (and U+E000 itself) written as U+E000 + hex.
@@ -65,13 +70,25 @@ export type BodyEncoding = 'utf8' | 'escaped' | 'base64';
  *   function decodes it back to the exact bytes the signature was verified on.
  * - `base64` is only read (decodeBody), for messages queued by earlier releases.
  */
-export function encodeBody(raw: Buffer): { body: string; encoding: BodyEncoding } {
-  if (isUtf8(raw)) {
-    const text = raw.toString('utf8');
-    // SQS refuses an empty message body; the escaped form of zero bytes is the escape of nothing (see escapeBytes).
-    if (text.length > 0 && !SQS_FORBIDDEN.test(text) && !text.includes(ESCAPE)) return { body: text, encoding: 'utf8' };
+export function encodeBody(raw: Buffer, text?: string): { body: string; encoding: BodyEncoding } {
+  // SQS refuses an empty message body; the escaped form of zero bytes is the escape of nothing (see escapeBytes).
+  if (raw.length > 0 && isUtf8(raw)) {
+    const body = text ?? raw.toString('utf8');
+    if (!REFUSED_IN_UTF8_TEXT.test(body)) return { body, encoding: 'utf8' };
   }
   return { body: escapeBytes(raw), encoding: 'escaped' };
+}
+
+/**
+ * encodeBody for a body whose text JSON.parse accepted: JSON admits no raw control character but tab, line feed and
+ * carriage return, so of what SQS refuses only U+FFFE and U+FFFF (and the escape U+E000) can be there, and three
+ * string searches find them (a few µs on a 50 KB event, where encodeBody's scan takes tens).
+ */
+export function encodeJsonBody(raw: Buffer, text: string): { body: string; encoding: BodyEncoding } {
+  if (raw.length > 0 && isUtf8(raw) && !text.includes('\uFFFE') && !text.includes('\uFFFF') && !text.includes(ESCAPE)) {
+    return { body: text, encoding: 'utf8' };
+  }
+  return encodeBody(raw, text);
 }
 
 /** Length in bytes of the UTF-8 sequence a lead byte starts, or 0 when it cannot start one. */
@@ -146,9 +163,9 @@ export function bodyText(body: string, encoding: string | undefined): string {
   return encoding === 'escaped' || encoding === 'base64' ? decodeBody(body, encoding).toString('utf8') : body;
 }
 
-/** Size as SQS counts it: body plus each attribute's name, data type and value. */
-export function messageBytes(message: Pick<QueuedMessage, 'body' | 'attributes'>): number {
-  let total = Buffer.byteLength(message.body);
+/** Size as SQS counts it: body plus each attribute's name, data type and value (`bodyBytes` when already known). */
+export function messageBytes(message: Pick<QueuedMessage, 'body' | 'attributes'>, bodyBytes = Buffer.byteLength(message.body)): number {
+  let total = bodyBytes;
   for (const [name, value] of Object.entries(message.attributes)) {
     total += Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(value);
   }
@@ -195,6 +212,10 @@ export async function sendToQueue(
   message: QueuedMessage,
   deadlineMs: number,
 ): Promise<string> {
+  // A timer cleared once the send settles: AbortSignal.timeout() would leave each request's timer running for the
+  // whole deadline, then fire it (a DOMException and an abort event per request, long after the answer).
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), deadlineMs);
   try {
     const result = await client.send(
       new SendMessageCommand({
@@ -204,12 +225,14 @@ export async function sendToQueue(
         MessageDeduplicationId: message.deduplicationId,
         MessageAttributes: toAttributes(message.attributes),
       }),
-      { abortSignal: AbortSignal.timeout(deadlineMs) },
+      { abortSignal: deadline.signal },
     );
     return result.MessageId ?? '';
   } catch (error) {
     const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     throw new QueueUnavailableError(`could not send to ${queueUrl}: ${detail}`, { cause: error });
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -241,13 +264,13 @@ export function eventAttributes(fields: {
   receivedAt: string;
   encoding: BodyEncoding;
 }): Record<string, string> {
-  return {
-    ...(fields.eventId && { [ATTR.eventId]: fields.eventId }),
-    ...(fields.eventType && { [ATTR.eventType]: fields.eventType }),
-    [ATTR.scheme]: fields.scheme,
-    [ATTR.receivedAt]: fields.receivedAt,
-    [ATTR.bodyEncoding]: fields.encoding,
-  };
+  const attributes: Record<string, string> = {};
+  if (fields.eventId) attributes[ATTR.eventId] = fields.eventId;
+  if (fields.eventType) attributes[ATTR.eventType] = fields.eventType;
+  attributes[ATTR.scheme] = fields.scheme;
+  attributes[ATTR.receivedAt] = fields.receivedAt;
+  attributes[ATTR.bodyEncoding] = fields.encoding;
+  return attributes;
 }
 
 /** An event as the queue holds it: the bytes Front signed (or the Events API returned), its group and dedup id. */

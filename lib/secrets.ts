@@ -1,5 +1,4 @@
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Scheme } from './signature.ts';
 
 /**
@@ -51,10 +50,10 @@ export interface SecretStore {
 }
 
 /**
- * Secrets from the environment or SSM Parameter Store (SecureString, decrypted, through Powertools
- * Parameters). `preload()` reads SSM at cold start. After that the request path never waits on SSM:
- * a value older than SECRET_MAX_AGE_SECONDS is still used while a background read replaces it
- * (stale-while-revalidate), and a failed background read keeps the last good value.
+ * Secrets from the environment or SSM Parameter Store (SecureString, decrypted: one GetParameter with the SDK's
+ * SSMClient; the caching is done here, per scheme). `preload()` reads SSM at cold start. After that the request
+ * path never waits on SSM: a value older than SECRET_MAX_AGE_SECONDS is still used while a background read
+ * replaces it (stale-while-revalidate), and a failed background read keeps the last good value.
  * Only a cold start whose read failed makes a request wait on SSM (and answer 503 if it fails again).
  */
 export function createSecretStore(
@@ -62,12 +61,10 @@ export function createSecretStore(
   ssmClient?: SSMClient,
   now: () => number = Date.now,
 ): SecretStore & { preload(): Promise<void> } {
-  let provider: SSMProvider | undefined;
-  const ssm = (): SSMProvider => {
-    provider ??= new SSMProvider({
-      awsSdkV3Client: ssmClient ?? new SSMClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } }),
-    });
-    return provider;
+  let client = ssmClient;
+  const ssm = (): SSMClient => {
+    client ??= new SSMClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } });
+    return client;
   };
   const literal = {
     rule: sources.rule.kind === 'value' ? splitSecrets(sources.rule.value) : undefined,
@@ -82,7 +79,8 @@ export function createSecretStore(
     const attempt = (async () => {
       let value: string | undefined;
       try {
-        value = await ssm().get(name, { decrypt: true, forceFetch: true });
+        const output = await ssm().send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+        value = output.Parameter?.Value;
       } catch (error) {
         const detail = error instanceof Error ? error.message : String(error);
         throw new SecretsUnavailableError(`could not read SSM parameter ${name}: ${detail}`, { cause: error });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -128,5 +129,32 @@ describe('the built bundle dist/ingest/index.mjs', () => {
     assert.equal(JSON.parse(notFound.result.body ?? '').error, 'not_found');
     assert.equal(wrongMethod.result.statusCode, 405);
     assert.equal(JSON.parse(wrongMethod.result.body ?? '').error, 'method_not_allowed');
+  });
+
+  it('reads AWS credentials from the environment only: without them, 503 and a log line that says so', async () => {
+    // Prepare: a fresh process, as a cold start, with everything but credentials
+    const raw = Buffer.from(JSON.stringify(sampleEvent()));
+    const event = post(signedHeaders('rule', RULE_SECRET, raw), raw);
+    const code = `const { handler } = await import(${JSON.stringify(pathToFileURL(BUNDLE).href)});
+      const result = await handler(JSON.parse(process.env.EVENT));
+      process.stderr.write('RESULT ' + JSON.stringify(result));`;
+    const env = {
+      PATH: process.env.PATH ?? '', HOME: '/nonexistent', AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      QUEUE_URL: sqs.queueUrl, DLQ_URL: sqs.dlqUrl, AWS_ENDPOINT_URL_SQS: sqs.endpoint, FRONT_RULE_SECRET: RULE_SECRET, EVENT: JSON.stringify(event),
+    };
+    // Act
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolveRun, reject) => {
+      execFile(process.execPath, ['--input-type=module', '-e', code], { env, timeout: 30_000 }, (error, out, err) =>
+        error ? reject(Object.assign(error, { stderr: err })) : resolveRun({ stdout: out, stderr: err }));
+    });
+    // Assess
+    const result = JSON.parse(/RESULT (.*)$/m.exec(stderr)?.[1] ?? '{}') as APIGatewayProxyStructuredResultV2;
+    assert.equal(result.statusCode, 503);
+    assert.match(stdout + stderr, /"detail":"[^"]*No AWS credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+    // The default chain's other providers are not in the bundle at all.
+    const bundled = readFileSync(BUNDLE, 'utf8');
+    for (const provider of ['fromSSO', 'fromIni', 'fromProcess', 'fromTokenFile', 'fromInstanceMetadata']) {
+      assert.ok(!bundled.includes(provider), `${provider} is not bundled`);
+    }
   });
 });

@@ -10,7 +10,7 @@ import { startTestSqs, type TestSqs } from './helpers/sqs.ts';
 /**
  * A tiny SSM Parameter Store on loopback speaking the AWS JSON 1.1 protocol the SDK uses
  * (POST /, X-Amz-Target: AmazonSSM.GetParameter | AmazonSSM.GetParameters), so the secret store
- * is exercised through Powertools' SSMProvider and the real SSMClient.
+ * is exercised through the real SSMClient.
  */
 interface FakeSsm {
   endpoint: string;
