@@ -1,14 +1,14 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { fromHttpApiEvent, toHttpApiResult } from '../lib/apigw.ts';
 import { ingestConfigFromEnv } from '../lib/config.ts';
 import { createIngest, type IngestLogEntry } from '../lib/ingest.ts';
+import { createLogger } from '../lib/logging.ts';
 import { createSqsClient } from '../lib/queue.ts';
 import { createSecretStore, secretSourcesFromEnv } from '../lib/secrets.ts';
 
 // Built once per cold start: configuration errors fail here, loudly, not at the first request.
 const config = ingestConfigFromEnv(process.env);
-const logger = new Logger({ serviceName: 'front-webhooks-ingest' });
+const logger = createLogger(process.env.POWERTOOLS_SERVICE_NAME ?? 'front-webhooks-ingest');
 const secrets = createSecretStore(secretSourcesFromEnv(process.env));
 // Start reading SSM during init, which Lambda runs before the first request's clock starts.
 const preloaded = secrets.preload();
@@ -27,7 +27,9 @@ const ingest = createIngest({
   },
 });
 
-export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+export async function handler(event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> {
+  // The request id and cold start on the line (lib/logging.ts); a test may call the handler without a context.
+  if (context) logger.addContext(context);
   await preloaded;
   let request;
   try {

@@ -69,8 +69,9 @@ function stringAttr(message: Message, name: string): string | undefined {
 
 function conversationOf(body: Buffer): string | undefined {
   try {
-    const parsed = JSON.parse(body.toString('utf8')) as { conversation?: { id?: unknown }; payload?: { conversation?: { id?: unknown } } };
-    const id = parsed.conversation?.id ?? parsed.payload?.conversation?.id;
+    const parsed = JSON.parse(body.toString('utf8')) as { conversation?: { id?: unknown }; payload?: { conversation?: { id?: unknown } }; conversationId?: unknown };
+    // An event (rule webhook), an app envelope, or a reference to an event too large for SQS.
+    const id = parsed.conversation?.id ?? parsed.payload?.conversation?.id ?? parsed.conversationId;
     return typeof id === 'string' ? id : undefined;
   } catch {
     return undefined;

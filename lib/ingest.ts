@@ -14,6 +14,7 @@ import {
   fifoId,
   groupIdOf,
   messageBytes,
+  referenceMessage,
   sendToQueue,
   type QueuedMessage,
 } from './queue.ts';
@@ -58,6 +59,8 @@ export interface IngestLogEntry {
   conversationId?: string;
   reason?: string;
   detail?: string;
+  /** Queued as a reference: the event was over SQS's size limit, the process function fetches it from Front. */
+  reference?: true;
   bytes: number;
   durationMs: number;
 }
@@ -153,8 +156,8 @@ export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Pro
       ...ids,
       response: reply(413, {
         error: 'payload_too_large',
-        message: `The body is ${raw.length} bytes; a queued message holds at most ${MAX_MESSAGE_BYTES} bytes. ` +
-          'A summary (event id, size, SHA-256) was kept in the dead-letter queue; fetch the event from Front\'s Events API to replay it.',
+        message: `The request is authentic but ${detail}: a queued message holds at most ${MAX_MESSAGE_BYTES} bytes. ` +
+          'A summary (size, SHA-256) was kept in the dead-letter queue for an operator to see.',
       }),
     };
   }
@@ -226,7 +229,34 @@ export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Pro
       attributes: eventAttributes({ ...ids, scheme, receivedAt, encoding }),
     };
     if (messageBytes(message, encoding === 'utf8' ? request.body.length : undefined) > MAX_MESSAGE_BYTES) {
-      return keepSummaryOfOversize(request.body, scheme, receivedAt, ids, `the body (${request.body.length} bytes) is too large for the queue`);
+      // Over SQS's limit: queue a reference in the event's place, in its conversation's order; the process function
+      // fetches the event from Front's API (GET /events/{id}) and dead-letters the reference, replayable, when the
+      // stage has no API token. Acknowledged only once the reference is queued, as any event.
+      const reference = referenceMessage({
+        ...ids,
+        ...(conversationId && { conversationId }),
+        bytes: request.body.length,
+        sha256: contentId(request.body),
+        ...(scheme === 'app' && {
+          appEventType: (validated.body as AppEnvelopeBody).type,
+          companyId: (validated.body as AppEnvelopeBody).authorization.id,
+        }),
+      }, { scheme, receivedAt });
+      await sendToQueue(deps.sqs, deps.queueUrl, reference, deps.sendDeadlineMs);
+      return {
+        outcome: 'queued',
+        status: 202,
+        scheme,
+        ...ids,
+        ...(conversationId && { conversationId }),
+        reference: true,
+        response: reply(202, {
+          status: 'queued',
+          eventId: event.id,
+          reference: true,
+          message: `The body is ${request.body.length} bytes; a queued message holds at most ${MAX_MESSAGE_BYTES}. A reference was queued instead: the event is fetched from Front's API when it is processed.`,
+        }),
+      };
     }
     await sendToQueue(deps.sqs, deps.queueUrl, message, deps.sendDeadlineMs);
     return {

@@ -199,7 +199,7 @@ export function createSqsClient(deadlineMs: number, endpoint?: string): SQSClien
   });
 }
 
-function toAttributes(attributes: Record<string, string>): Record<string, MessageAttributeValue> {
+export function toAttributes(attributes: Record<string, string>): Record<string, MessageAttributeValue> {
   const out: Record<string, MessageAttributeValue> = {};
   for (const [name, value] of Object.entries(attributes)) out[name] = { DataType: 'String', StringValue: value };
   return out;

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { readDeadLetters, redrive, redriveAll, release, select } from '../lib/dlq.ts';
 import { sampleEvent } from '../lib/front/samples.ts';
-import { ATTR } from '../lib/queue.ts';
+import { ATTR, eventAttributes, failureAttributes, toAttributes } from '../lib/queue.ts';
 import { ingestUnderTest, signed } from './helpers/ingest.ts';
 import { startTestSqs, type TestSqs } from './helpers/sqs.ts';
 
@@ -82,11 +82,21 @@ describe('dead-letter queue tooling', () => {
     assert.deepEqual(left.map((l) => l.reason).sort(), ['invalid_json', 'invalid_shape']);
   });
 
-  it('redrives the summary of an event too large for SQS as a reference the process function fetches from Front', async () => {
-    // Prepare: ingest kept only a summary (event id, size, SHA-256) of a 2 MB event.
-    const ingest = ingestUnderTest(sqs);
+  it('redrives the summary of an event too large for SQS, as the first version kept it, as a reference the process function fetches from Front', async () => {
+    // Prepare: the first version of ingest answered 413 to a 2 MB event and kept only a summary (event id, size,
+    // SHA-256) in the DLQ; such letters outlive an upgrade by up to 14 days. (Ingest now queues a reference itself.)
     const huge = sampleEvent({ type: 'inbound', messageBytes: 1_200_000 });
-    assert.equal((await ingest.send(signed('rule', huge))).status, 413);
+    const sha256 = createHash('sha256').update(JSON.stringify(huge)).digest('hex');
+    await sqs.client.send(new SendMessageCommand({
+      QueueUrl: sqs.dlqUrl,
+      MessageBody: JSON.stringify({ reason: 'payload_too_large', bytes: 2_400_000, sha256, eventId: huge.id, eventType: 'inbound' }),
+      MessageGroupId: `payload_too_large-${sha256}`,
+      MessageDeduplicationId: `payload_too_large-${sha256}`,
+      MessageAttributes: toAttributes({
+        ...eventAttributes({ eventId: huge.id, eventType: 'inbound', scheme: 'rule', receivedAt: new Date().toISOString(), encoding: 'utf8' }),
+        ...failureAttributes('payload_too_large', 'the body (2400000 bytes) is too large for the queue'),
+      }),
+    }));
     const letters = await readDeadLetters(sqs.client, sqs.dlqUrl);
     // Act
     const result = await redrive(sqs.client, sqs.dlqUrl, sqs.queueUrl, letters);

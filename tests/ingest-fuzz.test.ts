@@ -11,11 +11,14 @@
  * - no throw, never a 5xx, a JSON answer;
  * - forged or unsigned: 401 (404/405 for another path or method, 400 for what is not an HTTP API event), nothing stored;
  * - authentic: 200 for a sync (`{challenge}` only when the request carries x-front-challenge), 202 queued for an event
- *   (a challenge header on it is ignored), 202 dead_lettered for an unusable body, 413 when too large for SQS;
- * - every 2xx and 413 is found afterwards: queued in the main queue, byte for byte, with FIFO ids SQS accepts;
- *   dead_lettered and 413 in the DLQ with their reason; nothing else in either queue;
- * - every event answered 202 queued is handled exactly once by the process logic, a redelivery skipped by the state
- *   table, and nothing queued is dead-lettered by it.
+ *   (a challenge header on it is ignored; an event too large for SQS is queued as a reference to it), 202
+ *   dead_lettered for an unusable body, 413 when an unusable body is too large for SQS;
+ * - every 2xx and 413 is found afterwards: queued in the main queue, byte for byte (a reference: with the size and
+ *   SHA-256 of the bytes), with FIFO ids SQS accepts; dead_lettered and 413 in the DLQ with their reason; nothing
+ *   else in either queue;
+ * - every event answered 202 queued is handled exactly once by the process logic (a reference with the event as
+ *   the fake of Front's API serves it), a redelivery skipped by the state table, and nothing queued is
+ *   dead-lettered by it.
  *
  * The seed is fixed (FUZZ_SEED overrides it) and in the suite's name; fast-check prints it, with the shrunk
  * counterexample, on failure. FUZZ_VERBOSE=1 lists which generated features reached which answer.
@@ -33,6 +36,9 @@ import { createProcessHandler } from '../lib/process/handler.ts';
 import { DEFAULT_SETTINGS } from '../lib/process/settings.ts';
 import { toSqsRecord } from '../lib/process/sqs-event.ts';
 import { ATTR, decodeBody, MAX_MESSAGE_BYTES } from '../lib/queue.ts';
+import { FrontApiClient, InMemoryRateBudget } from '../lib/front/api.ts';
+import type { FrontEventBody } from '../lib/front/event.ts';
+import { startFakeFront, type FakeFront } from '../local/fake-front.ts';
 import type { Scheme } from '../lib/signature.ts';
 import { loadBundle, type IngestHandler } from './helpers/bundles.ts';
 import { APP_SECRET, RULE_SECRET } from './helpers/ingest.ts';
@@ -172,7 +178,7 @@ function answerableFromBytes(scheme: Scheme, bytes: Buffer): Answerable {
 // ---------------------------------------------------------------------------------------------------------------
 // What was acknowledged, to be found afterwards.
 
-interface QueuedAnswer { body: Buffer; scheme: Scheme; eventId: string; eventType: string }
+interface QueuedAnswer { body: Buffer; scheme: Scheme; eventId: string; eventType: string; reference?: true }
 const ledger = {
   /** First body answered 202 queued per (group, event id): SQS FIFO keeps that one, deduplicating the rest. */
   queued: new Map<string, QueuedAnswer>(),
@@ -200,6 +206,19 @@ async function call(event: unknown): Promise<Answer> {
     assert.equal(typeof json.message, 'string');
   }
   return { status: result.statusCode, json, headers: result.headers ?? {} };
+}
+
+function recordReference(body: Buffer, scheme: Scheme, eventId: string): void {
+  const event = eventIn(scheme, (parseBody(body) as { value: unknown }).value)!;
+  const key = `${groupKeyOf(event)}\u0000${eventId}`;
+  if (!ledger.queued.has(key)) ledger.queued.set(key, { body, scheme, eventId, eventType: String(event.type), reference: true });
+  ledger.queuedEventIds.add(eventId);
+  count('queued 202 reference');
+}
+
+function assertReference(answer: Answer, eventId: unknown, context: string): void {
+  assert.deepEqual([answer.status, Object.keys(answer.json).sort(), answer.json.status, answer.json.eventId, answer.json.reference],
+    [202, ['eventId', 'message', 'reference', 'status'], 'queued', eventId, true], context);
 }
 
 /** Not authentic, or not for this endpoint: refused, and (checked after the properties) nothing stored. */
@@ -238,9 +257,9 @@ function assertAccepted(wire: Wire, scheme: Scheme, base: FrontBody | undefined,
       return challenge !== undefined ? 'challenge' : 'ignored';
     case 'event':
       if (expected.overLimit) {
-        assert.deepEqual([status, json.error], [413, 'payload_too_large'], context);
-        recordTooLarge(wire.body, expected.eventId);
-        return 'too_large';
+        assertReference(answer, expected.eventId, context);
+        recordReference(wire.body, scheme, expected.eventId);
+        return 'reference';
       }
       assert.deepEqual([status, json], [202, { status: 'queued', eventId: expected.eventId }], context);
       recordQueued(wire.body, scheme, expected.eventId);
@@ -273,13 +292,20 @@ function assertAccepted(wire: Wire, scheme: Scheme, base: FrontBody | undefined,
         recordTooLarge(wire.body);
         return 'too_large';
       }
-      assert.notEqual(expected.size, 'over', context);
       if (json.status === 'queued') {
         const event = eventIn(scheme, (parseBody(wire.body) as { value: unknown }).value);
+        if (json.reference === true) {
+          assert.notEqual(expected.size, 'under', context);
+          assertReference(answer, event?.id, context);
+          recordReference(wire.body, scheme, String(event?.id));
+          return 'reference';
+        }
+        assert.notEqual(expected.size, 'over', context);
         assert.deepEqual([status, json], [202, { status: 'queued', eventId: event?.id }], context);
         recordQueued(wire.body, scheme, String(event?.id));
         return 'queued';
       }
+      assert.notEqual(expected.size, 'over', context);
       assertDeadLettered(answer, 'invalid_shape', context);
       recordDeadLetter(wire.body, 'invalid_shape');
       return 'dead_lettered';
@@ -619,7 +645,7 @@ describe(`ingest bundle, property-based (issue 7), seed ${SEED}`, () => {
     // Assess
     const accepted = (ledger.statuses.get('queued 202') ?? 0) + (ledger.statuses.get('sync 200') ?? 0);
     assert.ok(accepted > RUNS.signed / 2, `most signed requests are events or syncs: ${JSON.stringify([...ledger.statuses])}`);
-    for (const outcome of ['queued 202', 'sync 200', 'dead_lettered 202 invalid_json', 'dead_lettered 202 invalid_shape', 'too_large 413', 'refused 401']) {
+    for (const outcome of ['queued 202', 'queued 202 reference', 'sync 200', 'dead_lettered 202 invalid_json', 'dead_lettered 202 invalid_shape', 'too_large 413', 'refused 401']) {
       assert.ok((ledger.statuses.get(outcome) ?? 0) > 0, `the generators reach "${outcome}": ${JSON.stringify([...ledger.statuses])}`);
     }
     // The odd cases the issue names reach the queue (or their own answer), not only the dead-letter queue.
@@ -628,7 +654,7 @@ describe(`ingest bundle, property-based (issue 7), seed ${SEED}`, () => {
         'no conversation', 'emitted_at extreme', 'tens of KB', 'pretty-printed', 'whitespace around', 'U+FFFE/U+FFFF', 'U+E000', 'emoji',
         '\\u0000 escape', 'lone surrogate escape', 'control character escape', 'raw bytes in a string', 'repeated key', 'challenge header',
         'base64 transport', 'header names not lower-case', 'message within 100 bytes of 1 MiB'].map((tag) => `${tag} → queued`),
-      'message over 1 MiB → too_large', 'not JSON, over 1 MiB → too_large', 'not JSON, near 1 MiB → dead_lettered', 'sync over 1 MiB → ignored',
+      'message over 1 MiB → reference', 'not JSON, over 1 MiB → too_large', 'not JSON, near 1 MiB → dead_lettered', 'sync over 1 MiB → ignored',
       'sync → challenge', 'sync → ignored', 'sync with a payload → challenge', 'sync with a payload → ignored',
       'rule body signed as app → dead_lettered', 'app body signed as rule → dead_lettered',
     ];
@@ -673,13 +699,22 @@ describe(`ingest bundle, property-based (issue 7), seed ${SEED}`, () => {
       handled.set(event.id, [...(handled.get(event.id) ?? []), { type: event.type, handler: name, messageId: context.messageId, body: event.body }]);
     };
     const logs: LogRecord[] = [];
+    // Front's API, for the events queued as references: the fake holds each one Front emitted (recorded below, when
+    // its reference is first seen) and serves it as Front does.
+    const front: FakeFront = await startFakeFront({ token: 'fuzz-token' });
+    t.after(() => front.close());
     const processBatch = createProcessHandler({
       registry: defineHandlers({ inbound: recordAs('inbound'), tag: recordAs('tag'), default: recordAs('default') }),
       sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store,
+      front: {
+        client: new FrontApiClient({ baseUrl: front.url, token: async () => 'fuzz-token', budget: new InMemoryRateBudget(6000, { burstPerSecond: 1000 }) }),
+        token: { source: 'test', get: async () => 'fuzz-token' },
+        hydratePreviews: false,
+      },
       logger: recordingLogger(logs),
       settings: { ...DEFAULT_SETTINGS, retryDelaysSeconds: [0], deferSeconds: 0 },
     });
-    const messages = new Map<string, { event: Record<string, unknown>; key: string }>();
+    const messages = new Map<string, { event: Record<string, unknown>; key: string; reference: boolean }>();
     const groups = { byConversation: new Map<string, string>(), byGroupId: new Map<string, string>() };
     const deliveries = new Map<string, number>();
     let redelivered = 0;
@@ -696,7 +731,12 @@ describe(`ingest bundle, property-based (issue 7), seed ${SEED}`, () => {
         if (await countMessages(sqs.client, sqs.queueUrl) === 0) break;
         continue;
       }
-      for (const message of Messages) if (!messages.has(message.MessageId!)) messages.set(message.MessageId!, checkQueuedMessage(message, groups));
+      for (const message of Messages) {
+        if (messages.has(message.MessageId!)) continue;
+        const checked = checkQueuedMessage(message, groups);
+        messages.set(message.MessageId!, checked);
+        if (checked.reference) front.record(checked.event as unknown as FrontEventBody);
+      }
       const response = await processBatch({ Records: Messages.map((m) => toSqsRecord(m, 'arn:aws:sqs:us-east-1:000000000000:fuzz-events.fifo', 'us-east-1')) });
       assert.deepEqual(response.batchItemFailures, [], 'no handler fails here');
       const kept: Message[] = [];
@@ -726,7 +766,12 @@ describe(`ingest bundle, property-based (issue 7), seed ${SEED}`, () => {
       const run = runs[0]!;
       const queued = messages.get(run.messageId);
       assert.ok(queued, `handled from a message that was not received: ${run.messageId}`);
-      assert.deepEqual(run.body, queued.event, `event ${JSON.stringify(id)} reaches its handler as it was sent`);
+      if (queued.reference) {
+        // Fetched from Front's API, which links to itself: everything else is the event as emitted.
+        assert.deepEqual({ ...(run.body as object), _links: undefined }, { ...queued.event, _links: undefined }, `event ${JSON.stringify(id)}, queued as a reference, reaches its handler whole`);
+      } else {
+        assert.deepEqual(run.body, queued.event, `event ${JSON.stringify(id)} reaches its handler as it was sent`);
+      }
       assert.equal(run.handler, ['inbound', 'tag'].includes(run.type) ? run.type : 'default');
     }
     assert.deepEqual([...handled.keys()].filter((id) => !ledger.queuedEventIds.has(id)), [], 'nothing handled that was not acknowledged');
@@ -776,7 +821,7 @@ describe(`ingest bundle, property-based (issue 7), seed ${SEED}`, () => {
  * One message of the main queue, first delivery: it holds the bytes of the first body acknowledged for its
  * (group, event id), with FIFO ids SQS accepts, one group id per conversation and one conversation per group id.
  */
-function checkQueuedMessage(message: Message, groups: { byConversation: Map<string, string>; byGroupId: Map<string, string> }): { event: Record<string, unknown>; key: string } {
+function checkQueuedMessage(message: Message, groups: { byConversation: Map<string, string>; byGroupId: Map<string, string> }): { event: Record<string, unknown>; key: string; reference: boolean } {
   const attributes = message.MessageAttributes ?? {};
   const encoding = attributes[ATTR.bodyEncoding]?.StringValue;
   assert.ok(encoding === 'utf8' || encoding === 'escaped', `body-encoding ${encoding}`);
@@ -784,13 +829,31 @@ function checkQueuedMessage(message: Message, groups: { byConversation: Map<stri
   const scheme = attributes[ATTR.scheme]?.StringValue as Scheme;
   const parsed = parseBody(bytes);
   assert.ok(parsed.ok, `a queued body that is not JSON: ${bytes.subarray(0, 100).toString('latin1')}`);
-  const event = eventIn(scheme, parsed.value);
-  assert.ok(event, 'a queued body that carries no event');
-  const groupKey = groupKeyOf(event);
-  const key = `${groupKey}\u0000${String(event.id)}`;
-  const answered = ledger.queued.get(key);
-  assert.ok(answered, `a queued event never answered 202 queued: ${key}`);
-  assert.ok(bytes.equals(answered.body), `the queued body of ${JSON.stringify(event.id)} decodes to other bytes than were acknowledged (${bytes.length} vs ${answered.body.length})`);
+  const isReference = attributes[ATTR.bodyKind]?.StringValue === 'reference';
+  let event: Record<string, unknown> | undefined;
+  let answered: QueuedAnswer | undefined;
+  let key: string;
+  let groupKey: string;
+  if (isReference) {
+    // A reference: the event's ids, and the size and SHA-256 of the bytes acknowledged.
+    const reference = parsed.value as { eventId: string; eventType: string; conversationId?: string; bytes: number; sha256: string };
+    groupKey = groupKeyOf({ id: reference.eventId, ...(reference.conversationId !== undefined && { conversation: { id: reference.conversationId } }) });
+    key = `${groupKey}\u0000${reference.eventId}`;
+    answered = ledger.queued.get(key);
+    assert.ok(answered?.reference, `a queued reference never answered 202 queued as a reference: ${key}`);
+    assert.deepEqual([reference.bytes, reference.sha256], [answered.body.length, sha256(answered.body)], `the reference to ${JSON.stringify(reference.eventId)} names other bytes than were acknowledged`);
+    event = eventIn(answered.scheme, (parseBody(answered.body) as { value: unknown }).value);
+    assert.ok(event);
+    assert.equal(reference.eventType, answered.eventType);
+  } else {
+    event = eventIn(scheme, parsed.value);
+    assert.ok(event, 'a queued body that carries no event');
+    groupKey = groupKeyOf(event);
+    key = `${groupKey}\u0000${String(event.id)}`;
+    answered = ledger.queued.get(key);
+    assert.ok(answered && !answered.reference, `a queued event never answered 202 queued: ${key}`);
+    assert.ok(bytes.equals(answered.body), `the queued body of ${JSON.stringify(event.id)} decodes to other bytes than were acknowledged (${bytes.length} vs ${answered.body.length})`);
+  }
   assert.equal(scheme, answered.scheme);
   assert.equal(attributes[ATTR.eventId]?.StringValue, answered.eventId);
   assert.equal(attributes[ATTR.eventType]?.StringValue, answered.eventType);
@@ -804,5 +867,5 @@ function checkQueuedMessage(message: Message, groups: { byConversation: Map<stri
   assert.equal(groups.byGroupId.get(groupId) ?? groupKey, groupKey, `group ${groupId} holds two conversations`);
   groups.byConversation.set(groupKey, groupId);
   groups.byGroupId.set(groupId, groupKey);
-  return { event, key };
+  return { event, key, reference: isReference };
 }

@@ -458,7 +458,7 @@ describe('authentic but unusable bodies', () => {
     }
   });
 
-  it('answers 413 for an event too large for the queue and keeps a summary in the dead-letter queue', async () => {
+  it('queues a reference in the place of an event too large for the queue, in its conversation, and answers 202', async () => {
     // Prepare
     const ingest = ingestUnderTest(sqs);
     const event = sampleEvent({ type: 'inbound', messageBytes: 600_000 });
@@ -467,20 +467,36 @@ describe('authentic but unusable bodies', () => {
     const response = await ingest.send(request);
     // Assess
     assert.ok(request.body.length > MAX_MESSAGE_BYTES);
-    assert.equal(response.status, 413);
-    assertErrorBody(response, 'payload_too_large');
+    assert.equal(response.status, 202);
+    assert.deepEqual([response.json.status, response.json.eventId, response.json.reference], ['queued', event.id, true]);
     const { main, dlq } = await queued();
-    assert.equal(main.length, 0);
-    assert.equal(dlq.length, 1);
-    assert.deepEqual(JSON.parse(dlq[0]?.Body ?? ''), {
-      reason: 'payload_too_large',
-      bytes: request.body.length,
-      sha256: createHash('sha256').update(request.body).digest('hex'),
+    assert.equal(dlq.length, 0);
+    assert.equal(main.length, 1);
+    assert.deepEqual(JSON.parse(main[0]?.Body ?? ''), {
       eventId: event.id,
       eventType: 'inbound',
+      conversationId: event.conversation?.id,
+      bytes: request.body.length,
+      sha256: createHash('sha256').update(request.body).digest('hex'),
     });
-    assert.equal(attr(dlq[0], ATTR.failureReason), 'payload_too_large');
-    assert.equal(attr(dlq[0], ATTR.eventId), event.id);
+    assert.equal(attr(main[0], ATTR.bodyKind), 'reference');
+    assert.equal(attr(main[0], ATTR.eventId), event.id);
+    assert.equal(main[0]?.Attributes?.MessageGroupId, event.conversation?.id, 'in its conversation\'s order');
+  });
+
+  it('keeps an app webhook\'s envelope fields in the reference: the Events API does not return them', async () => {
+    // Prepare
+    const ingest = ingestUnderTest(sqs);
+    const event = sampleEvent({ type: 'inbound', messageBytes: 600_000 });
+    const envelope = { type: 'inbound_received', authorization: { id: 'cmp_big' }, payload: event };
+    // Act
+    const response = await ingest.send(signed('app', envelope));
+    // Assess
+    assert.equal(response.status, 202);
+    const { main } = await queued();
+    const reference = JSON.parse(main[0]?.Body ?? '{}') as Record<string, unknown>;
+    assert.deepEqual([reference.eventId, reference.appEventType, reference.companyId], [event.id, 'inbound_received', 'cmp_big']);
+    assert.equal(attr(main[0], ATTR.scheme), 'app');
   });
 
   it('answers 413 for an oversize body that is not JSON, keeping its summary', async () => {

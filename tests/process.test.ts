@@ -5,11 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { GetQueueAttributesCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { appEnvelope, randomId, sampleEvent } from '../lib/front/samples.ts';
 import { handlers } from '../lib/handlers/index.ts';
 import { defineHandlers, type HandlerRegistry } from '../lib/handlers/types.ts';
+import { readDeadLetters, redrive } from '../lib/dlq.ts';
+import { FrontApiClient, InMemoryRateBudget } from '../lib/front/api.ts';
 import { createProcessHandler } from '../lib/process/handler.ts';
 import { DEFAULT_SETTINGS, type ProcessSettings } from '../lib/process/settings.ts';
 import { toSqsRecord } from '../lib/process/sqs-event.ts';
@@ -19,6 +21,7 @@ import { ingestUnderTest, signed } from './helpers/ingest.ts';
 import { metricsOf, recordingLogger, type LogRecord } from './helpers/local.ts';
 import { startTestSqs, type TestSqs } from './helpers/sqs.ts';
 import { startTestStore, type TestStore } from './helpers/store.ts';
+import { startFakeFront } from '../local/fake-front.ts';
 
 let sqs: TestSqs;
 let state: TestStore;
@@ -285,6 +288,48 @@ describe('process handler', () => {
     const response = await handler({ Records: records });
     // Assess
     assert.deepEqual(new Set(response.batchItemFailures.map((f) => f.itemIdentifier)), new Set(records.map((r) => r.messageId)));
+  });
+
+  it('dead-letters an event queued as a reference when the stage has no Front API token, saying so; redriven once there is one, it is processed', async () => {
+    // Prepare: a 1.2 MB event, queued by the real ingest logic as a reference; the stage has no token yet.
+    const big = sampleEvent({ type: 'inbound', messageBytes: 600_000 });
+    assert.equal((await ingestUnderTest(sqs).send(signed('rule', big))).status, 202);
+    const { handler, logs } = underTest();
+    // Act
+    const records = await receiveRecords();
+    const response = await handler({ Records: records });
+    // As Lambda does with a batch that did not fail: deleted.
+    await sqs.client.send(new DeleteMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }));
+    // Assess: acknowledged, kept in the DLQ with the reason and what to do; no handler ran.
+    assert.deepEqual(response, { batchItemFailures: [] });
+    assert.deepEqual(messagesOf(logs, 'front event processed'), []);
+    const letters = await readDeadLetters(sqs.client, sqs.dlqUrl);
+    assert.deepEqual(letters.map((l) => [l.eventId, l.reason, l.conversationId]), [[big.id, 'payload_too_large', big.conversation?.id]]);
+    assert.match(letters[0]?.detail ?? '', /no Front API token.*redrive/);
+
+    // Act: a token is set (the fake of Front's API holds the event), and the letter is redriven.
+    const front = await startFakeFront({ token: 'later' });
+    try {
+      front.record(big);
+      assert.equal((await redrive(sqs.client, sqs.dlqUrl, sqs.queueUrl, letters)).redriven.length, 1);
+      const seen: unknown[] = [];
+      const logsAfter: LogRecord[] = [];
+      const withToken = createProcessHandler({
+        registry: defineHandlers({ default: (event) => { seen.push(event.body); } }), sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl,
+        store: state.store, logger: recordingLogger(logsAfter), sendDeadlineMs: 1000, settings: DEFAULT_SETTINGS,
+        front: {
+          client: new FrontApiClient({ baseUrl: front.url, token: async () => 'later', budget: new InMemoryRateBudget(600) }),
+          token: { source: 'test', get: async () => 'later' },
+          hydratePreviews: false,
+        },
+      });
+      assert.deepEqual(await withToken({ Records: await receiveRecords() }), { batchItemFailures: [] });
+      // Assess
+      assert.deepEqual(seen.map((b) => ({ ...(b as object), _links: undefined })), [{ ...big, _links: undefined }]);
+      assert.deepEqual(messagesOf(logsAfter, 'front event processed').map((l) => [l.eventId, l.hydrated, l.arrival]), [[big.id, true, 'redriven']]);
+    } finally {
+      await front.close();
+    }
   });
 
   it('answers an event that is not an SQS batch with an empty response instead of throwing', async () => {

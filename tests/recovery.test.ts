@@ -103,6 +103,25 @@ describe('reconciliation on the local stack', () => {
     assert.equal(line?.hydrated, true);
     assert.equal(line?.arrival, 'recovered');
   });
+
+  it('processes a webhook too large for SQS: acknowledged once a reference is queued, fetched from Front\'s API, in its conversation\'s order', async () => {
+    // Prepare: a 1.3 MB event Front emitted and delivered, and a small one right after it in the same conversation.
+    const conversationId = randomId('cnv');
+    const big = sampleEvent({ type: 'inbound', messageBytes: 700_000, conversationId });
+    const next = sampleEvent({ type: 'tag', conversationId });
+    assert.ok(JSON.stringify(big).length > MAX_MESSAGE_BYTES);
+    t.stack.front.record(big);
+    // Act
+    const answer = await t.post(big);
+    assert.equal((await t.post(next)).status, 202);
+    await t.waitProcessed([big.id, next.id], 30_000);
+    // Assess
+    assert.deepEqual([answer.status, answer.json.status, answer.json.reference], [202, 'queued', true]);
+    assert.deepEqual({ ...seen.get(big.id)?.[0], _links: undefined }, { ...big, _links: undefined }, 'the whole event reached the handler');
+    const lines = t.processed().filter((l) => l.conversationId === conversationId);
+    assert.deepEqual(lines.map((l) => l.eventId), [big.id, next.id], 'in the order Front sent them');
+    assert.equal(lines[0]?.hydrated, true);
+  });
 });
 
 describe('a reconciliation run killed halfway', () => {
