@@ -86,7 +86,7 @@ function addStatuses(into: Record<number, number>, from: Record<number, number>)
 }
 
 export async function runE2eBench(options: E2eOptions = {}): Promise<E2eResult> {
-  const o: Required<E2eOptions> = { requests: 500, rounds: 4, warmup: 1000, conversations: 100, ...options };
+  const o: Required<E2eOptions> = { requests: 500, rounds: 4, warmup: 2000, conversations: 100, ...options };
 
   // The floor: node:http answering 200 after reading the body, same loopback, same client.
   const bare = createServer((req, res) => {

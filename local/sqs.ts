@@ -2,6 +2,7 @@
  * The embedded SQS of `npm start`, the tests and the benchmarks: fauxqs in-process, listening on loopback
  * only, with the project's queues created from lib/queues.json (the definition serverless.yml reads too).
  */
+import { Worker } from 'node:worker_threads';
 import { CreateQueueCommand, GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { buildApp, interceptLocalhostDns } from 'fauxqs';
 import queues from '../lib/queues.json' with { type: 'json' };
@@ -169,4 +170,50 @@ export async function startLocalSqs(options: LocalSqsOptions): Promise<LocalSqs>
     await stop();
     throw error;
   }
+}
+
+/** The emulator in its own thread (local/sqs-thread.ts), as the local stack runs it. */
+export interface LocalSqsThread extends LocalSqs {
+  /** Forgets every FIFO deduplication id, as SQS does after 5 minutes (local/fauxqs-fifo.ts). */
+  expireDeduplication(): Promise<void>;
+}
+
+/**
+ * fauxqs in a worker thread of its own: ingest's SendMessage and the event source's receives are answered beside
+ * the event loop that answers webhooks, on another core when there is one, instead of queueing behind it.
+ */
+export async function startLocalSqsThread(options: LocalSqsOptions): Promise<LocalSqsThread> {
+  const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
+    workerData: { module: new URL('./sqs-thread.ts', import.meta.url).href, ...options },
+  });
+  type Ready = { type: 'ready'; endpoint: string; port: number; queueUrl: string; queueArn: string; dlqUrl: string };
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    worker.once('message', (message: Ready | { type: 'failed'; message: string }) => {
+      if (message.type === 'ready') resolve(message);
+      else reject(new Error(message.message));
+    });
+    worker.once('error', reject);
+  }).catch(async (error: unknown) => {
+    await worker.terminate();
+    throw error;
+  });
+  const client = await localSqsClient(ready.endpoint);
+  const ask = (type: string) => new Promise<void>((resolve) => {
+    worker.once('message', () => resolve());
+    worker.once('exit', () => resolve());
+    worker.postMessage({ type });
+  });
+  return {
+    endpoint: ready.endpoint, port: ready.port, queueUrl: ready.queueUrl, queueArn: ready.queueArn, dlqUrl: ready.dlqUrl, client,
+    async purge() {
+      await client.send(new PurgeQueueCommand({ QueueUrl: ready.queueUrl }));
+      await client.send(new PurgeQueueCommand({ QueueUrl: ready.dlqUrl }));
+    },
+    expireDeduplication: () => ask('expire-deduplication'),
+    async stop() {
+      client.destroy();
+      await ask('stop');
+      await worker.terminate();
+    },
+  };
 }

@@ -24,7 +24,7 @@ import { startFakeFront, type FakeFront } from './fake-front.ts';
 import { startFunctionWorker, type FunctionWorker } from './functions.ts';
 import { handleInspector } from './inspector.ts';
 import { readState, restoreState, saveState, type StateTarget } from './persist.ts';
-import { DEFAULT_SQS_PORT, LOCAL_PREFIX, LOCAL_REGION, LOOPBACK, startLocalSqs } from './sqs.ts';
+import { DEFAULT_SQS_PORT, LOCAL_PREFIX, LOCAL_REGION, LOOPBACK, startLocalSqsThread } from './sqs.ts';
 import { Timeline, type FunctionName } from './timeline.ts';
 
 /** Used when FRONT_RULE_SECRET / FRONT_APP_SECRET are not set. Public on purpose: local use only. */
@@ -124,6 +124,8 @@ export interface LocalStack extends LocalQueues {
   restored?: { events: number; deadLetters: number; records: number; frontEvents: number };
   /** Runs the built reconcile function once, now (it also runs every reconcileEverySeconds). */
   reconcile(): Promise<void>;
+  /** Forgets the queues' FIFO deduplication ids, as SQS does after 5 minutes: a redelivery "much later" (tests). */
+  expireDeduplication(): Promise<void>;
   /**
    * Stops as Ctrl-C should: no new request or batch is taken, what is in flight finishes, the state is saved
    * (stateFile), then everything closes.
@@ -260,7 +262,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async () => { for (const close of closers.splice(0).reverse()) await close().catch(() => {}); };
   try {
-    const sqs = await startLocalSqs({
+    const sqs = await startLocalSqsThread({
       port: sqsPort,
       prefix: LOCAL_PREFIX,
       ...(options.visibilityTimeoutSeconds !== undefined && { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
@@ -408,6 +410,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       timeline,
       ...(restored && { restored }),
       reconcile,
+      expireDeduplication: () => sqs.expireDeduplication(),
       stop() {
         stopping ??= (async () => {
           // No new request, no new batch; what is in flight finishes; then the state is saved and all closes.

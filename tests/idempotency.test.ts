@@ -29,7 +29,6 @@ import { startTestSqs, type TestSqs } from './helpers/sqs.ts';
 import { startTestStore, type TestStore } from './helpers/store.ts';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
 import { defineHandlers } from '../lib/handlers/types.ts';
-import { expireDeduplication } from '../local/fauxqs-fifo.ts';
 import { startTestStack, waitFor, type TestStack } from './helpers/local.ts';
 
 /** Not the default 7: the bundle must take the stage's setting. */
@@ -331,7 +330,7 @@ describe('exactly once against eventually consistent reads (the local stack read
     const event = sampleEvent({ type: 'tag' });
     assert.equal((await t.post(event)).status, 202);
     await t.waitProcessed([event.id]);
-    expireDeduplication();
+    await t.stack.expireDeduplication();
     // Act
     assert.equal((await t.post(event)).status, 202);
     await waitFor('the second copy skipped', () => t.logs.some((l) => l.message === 'front event skipped' && l.eventId === event.id));

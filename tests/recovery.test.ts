@@ -12,7 +12,6 @@ import { defineHandlers, type FrontEventHandler } from '../lib/handlers/types.ts
 import { MAX_MESSAGE_BYTES } from '../lib/queue.ts';
 import { reconcileScheduled, type ReconcileDeps } from '../lib/reconcile.ts';
 import { createDynamoClient, createDynamoEventStore, createDynamoWatermark } from '../lib/store/events.ts';
-import { expireDeduplication } from '../local/fauxqs-fifo.ts';
 import { startFakeFront } from '../local/fake-front.ts';
 import { captureLogLines, lambdaContext, loadBundle } from './helpers/bundles.ts';
 import { startTestStack, waitFor, type TestStack } from './helpers/local.ts';
@@ -51,7 +50,7 @@ describe('reconciliation on the local stack', () => {
     }));
     await t.waitProcessed(delivered.map((e) => e.id), 60_000);
     // Much later: SQS's 5-minute deduplication has forgotten them, so only the state table stands in the way.
-    expireDeduplication();
+    await t.stack.expireDeduplication();
     for (const event of twice) assert.equal((await t.post(event)).status, 202);
     await new Promise((r) => setTimeout(r, SETTLE_MS));
     await t.stack.reconcile();

@@ -510,16 +510,15 @@ describe('9. the local stack refuses what AWS refuses', () => {
     assert.match(String(response.json.detail), new RegExp(`${MAX_INVOKE_PAYLOAD_BYTES}-byte invoke limit`));
   });
 
-  it('lets a body just under the limit reach ingest, which keeps its summary and answers 413 itself', async () => {
-    // Prepare: 5.5 MB: reaches ingest, too large for SQS.
+  it('lets a body just under the limit reach ingest, which queues a reference to it and answers 202', async () => {
+    // Prepare: 5.5 MB: reaches ingest, too large for SQS; Front's API has the event.
     const event = { ...sampleEvent({ type: 'inbound' }), padding: 'x'.repeat(5_500_000) };
+    t.stack.front.record(event);
     // Act
     const response = await post(t, signedRule(Buffer.from(JSON.stringify(event))));
+    await t.waitProcessed([event.id], 30_000);
     // Assess
-    assert.equal(response.status, 413);
-    assert.equal(response.json.error, 'payload_too_large');
-    const letters = await readDeadLetters(t.sqs, t.stack.dlqUrl);
-    await release(t.sqs, t.stack.dlqUrl, letters);
-    assert.ok(letters.some((l) => l.eventId === event.id && l.reason === 'payload_too_large'));
+    assert.deepEqual([response.status, response.json.status, response.json.reference], [202, 'queued', true]);
+    assert.equal(t.processed().find((l) => l.eventId === event.id)?.hydrated, true, 'fetched from Front\'s API when processed');
   });
 });
