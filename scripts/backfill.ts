@@ -6,11 +6,12 @@
  * Against the local stack by default; a deployed stage with --stage/--region (your AWS credentials; the token from
  * FRONT_API_TOKEN or the stage's SSM parameter).
  */
-import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { parseCli, usageError } from './cli.ts';
 import { FRONT_API_BASE_URL, FrontApiClient } from '../lib/front/api.ts';
 import { DEFAULT_REQUESTS_PER_MINUTE } from '../lib/front/api.ts';
+import { apiTokenFromEnv } from '../lib/front/token.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
 import { reconcileWindow, type ReconcileProgress, type ReconcileResult } from '../lib/reconcile.ts';
 import { DynamoRateBudget } from '../lib/store/budget.ts';
@@ -91,24 +92,18 @@ async function target() {
   const region = values.region!;
   const prefix = `${values.service}-${values.stage}`;
   const parameter = `/${values.service}/${values.stage}/api-token`;
+  const token = apiTokenFromEnv({ FRONT_API_TOKEN: process.env.FRONT_API_TOKEN, FRONT_API_TOKEN_PARAM: parameter }, { ssm: new SSMClient({ region }) });
   return {
-    sqs: new SQSClient({ region }), dynamo: createDynamoClient(), where: `stage ${values.stage} (${region})`,
+    // Every client in --region: the shell's AWS_REGION, if set to another one, must not send a client elsewhere.
+    sqs: new SQSClient({ region }), dynamo: createDynamoClient(undefined, { region }), where: `stage ${values.stage} (${region})`,
     queueName: `${prefix}-${queues.events.name}`, tableName: `${prefix}-${table.name}`,
     frontUrl: process.env.FRONT_API_URL?.trim() || FRONT_API_BASE_URL,
-    token: async () => {
-      if (process.env.FRONT_API_TOKEN?.trim()) return process.env.FRONT_API_TOKEN.trim();
-      try {
-        return (await new SSMClient({ region }).send(new GetParameterCommand({ Name: parameter, WithDecryption: true }))).Parameter?.Value;
-      } catch (error) {
-        if (error instanceof ParameterNotFound) return undefined;
-        throw error;
-      }
-    },
+    // FRONT_API_TOKEN, else the stage's parameter, read once (and again after 5 minutes) as the functions read it.
+    token: () => token.get(),
   };
 }
 
 const t = await target();
-if (values.stage) process.env.AWS_REGION ??= values.region;
 let queueUrl: string;
 try {
   queueUrl = (await t.sqs.send(new GetQueueUrlCommand({ QueueName: t.queueName }))).QueueUrl ?? '';
@@ -116,7 +111,14 @@ try {
   console.error(`Cannot find queue ${t.queueName} in ${t.where}: ${error instanceof Error ? error.message : String(error)}\n${values.stage ? 'Is the stage deployed in this region, with these credentials?' : 'Is `npm start` running?'}`);
   process.exit(1);
 }
-if (!(await t.token().catch(() => undefined))) {
+let token: string | undefined;
+try {
+  token = await t.token();
+} catch (error) {
+  console.error(`Cannot read the Front API token: ${error instanceof Error ? error.message : String(error)}\nCheck ssm:GetParameter on it, or set FRONT_API_TOKEN.`);
+  process.exit(1);
+}
+if (!token) {
   console.error(values.stage
     ? `No Front API token: set FRONT_API_TOKEN, or store it in SSM /${values.service}/${values.stage}/api-token (docs/operations.md).`
     : 'No Front API token for the local fake: is `npm start` running?');

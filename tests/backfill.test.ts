@@ -6,7 +6,12 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { sampleEvent } from '../lib/front/samples.ts';
+import { startFakeFront } from '../local/fake-front.ts';
 import { startTestStack, type TestStack } from './helpers/local.ts';
+import { startRegionalEndpoint } from './helpers/regional-endpoint.ts';
+import { envWithoutAws } from './helpers/service.ts';
+import { startTestSqs } from './helpers/sqs.ts';
+import { startTestStore } from './helpers/store.ts';
 
 const run = promisify(execFile);
 
@@ -61,5 +66,53 @@ describe('npm run backfill', () => {
     assert.match(bad.stderr, /--since must be a duration/);
     assert.match(bad.stderr, /Usage: npm run backfill/);
     assert.doesNotMatch(bad.stderr, /\n\s+at /);
+  });
+});
+
+describe('npm run backfill on a deployed stage', () => {
+  it('reaches every AWS service of the stage in --region, whatever AWS_REGION the shell has', async () => {
+    // Prepare: the stage `regions` deployed in us-east-1: its queue, state table and token parameter behind endpoints
+    // that refuse, as AWS does, a request signed for another region. The shell's AWS_REGION is eu-central-1.
+    const stage = 'regions';
+    const sqs = await startTestSqs(`front-webhooks-${stage}`);
+    const state = await startTestStore(`front-webhooks-${stage}`);
+    const front = await startFakeFront({ token: 'the-stage-token' });
+    const parameter = `/front-webhooks/${stage}/api-token`;
+    const endpoints = {
+      sqs: await startRegionalEndpoint('us-east-1', sqs.endpoint),
+      dynamodb: await startRegionalEndpoint('us-east-1', state.endpoint),
+      ssm: await startRegionalEndpoint('us-east-1', (body) => {
+        const name = (JSON.parse(body) as { Name?: string }).Name;
+        return name === parameter
+          ? { status: 200, contentType: 'application/x-amz-json-1.1', body: { Parameter: { Name: name, Type: 'SecureString', Value: 'the-stage-token', Version: 1 } } }
+          : { status: 400, contentType: 'application/x-amz-json-1.1', body: { __type: 'ParameterNotFound', message: name } };
+      }),
+    };
+    try {
+      const start = Date.now() / 1000 - 300;
+      const events = Array.from({ length: 3 }, (_, i) => sampleEvent({ type: 'tag', emittedAt: start + i }));
+      for (const event of events) front.record(event);
+      await state.store.markProcessed(events[0]!.id, new Date());
+      const env = envWithoutAws({
+        AWS_REGION: 'eu-central-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL_SQS: endpoints.sqs.endpoint, AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb.endpoint, AWS_ENDPOINT_URL_SSM: endpoints.ssm.endpoint,
+        FRONT_API_URL: front.url, FRONT_API_TOKEN: '',
+      });
+      delete env.FRONT_API_REQUESTS_PER_MINUTE;
+      // Act
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/backfill.ts', '--since', '15m', '--dry-run', '--stage', stage, '--region', 'us-east-1'], { env });
+      // Assess: the state table said which event was processed, the queue was found, the token was read: all in us-east-1.
+      const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+      assert.deepEqual([summary.complete, summary.seen, summary.alreadyProcessed, summary.enqueued], [true, 3, 1, 2]);
+      for (const [service, endpoint] of Object.entries(endpoints)) {
+        assert.ok(endpoint.requests.length > 0, `${service} was called`);
+        assert.deepEqual([...new Set(endpoint.requests.map((r) => r.region))], ['us-east-1'], `${service} requests signed for --region`);
+      }
+    } finally {
+      for (const endpoint of Object.values(endpoints)) await endpoint.stop();
+      await front.close();
+      await sqs.stop();
+      await state.stop();
+    }
   });
 });
