@@ -9,8 +9,7 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { parseCli, usageError } from './cli.ts';
-import { FRONT_API_BASE_URL, FrontApiClient } from '../lib/front/api.ts';
-import { DEFAULT_REQUESTS_PER_MINUTE } from '../lib/front/api.ts';
+import { DEFAULT_REQUESTS_PER_MINUTE, FRONT_API_BASE_URL, FrontApiClient } from '../lib/front/api.ts';
 import { apiTokenFromEnv } from '../lib/front/token.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
 import { reconcileWindow, type ReconcileProgress, type ReconcileResult } from '../lib/reconcile.ts';
@@ -22,7 +21,7 @@ import { DEFAULT_SQS_PORT, LOCAL_PREFIX, localSqsClient } from '../local/sqs.ts'
 import { DEFAULT_FAKE_FRONT_PORT, DEV_FRONT_API_TOKEN } from '../local/stack.ts';
 
 const USAGE = `Usage: npm run backfill -- --since WHEN [--until WHEN] [--types T,T] [--inboxes I,I] [--dry-run]
-                            [--stage S --region R] [--max-minutes N]
+                            [--stage S --region R] [--requests-per-minute N] [--max-minutes N]
 
   --since WHEN     start of the window: a duration ago (90s, 30m, 2h, 3d) or a date (2026-11-27T08:00:00Z)
   --until WHEN     end of the window (default: now)
@@ -30,6 +29,10 @@ const USAGE = `Usage: npm run backfill -- --since WHEN [--until WHEN] [--types T
   --inboxes I,I    only these inbox ids (inb_…); default all
   --dry-run        list and count, queue nothing
   --stage S        a deployed stage (with --region R, and your AWS credentials); default: the local stack
+  --requests-per-minute N
+                   the stage's share of Front's rate limit, which this run takes from the budget the stage's functions
+                   share: its frontApiRequestsPerMinute (serverless.yml). Default ${DEFAULT_REQUESTS_PER_MINUTE}, the stage default:
+                   pass your stage's value if you changed it
   --max-minutes N  stop after N minutes and print how to resume (default 60)
 
 Against the local stack it needs \`npm start\` running (ports SQS_PORT ${DEFAULT_SQS_PORT}, DYNAMODB_PORT ${DEFAULT_DYNAMODB_PORT},
@@ -53,6 +56,7 @@ const { values } = parseCli({
     stage: { type: 'string' },
     region: { type: 'string' },
     service: { type: 'string', default: 'front-webhooks' },
+    'requests-per-minute': { type: 'string' },
     'max-minutes': { type: 'string', default: '60' },
   },
 }, USAGE);
@@ -76,6 +80,16 @@ const maxMinutes = Number(values['max-minutes']);
 if (!Number.isFinite(maxMinutes) || maxMinutes <= 0) fail(`--max-minutes must be a positive number, not "${values['max-minutes']}".`);
 if (values.region && !values.stage) fail('--region goes with --stage: name the deployed stage.');
 if (values.stage && !values.region) fail('--stage needs --region: the region the stage is deployed in.');
+// The budget's limit is the stage's setting, which only the operator knows here: explicit, never from the shell.
+const fromEnv = process.env.FRONT_API_REQUESTS_PER_MINUTE?.trim();
+if (fromEnv && values['requests-per-minute'] === undefined) {
+  fail(`FRONT_API_REQUESTS_PER_MINUTE is not read: pass --requests-per-minute ${fromEnv} (your stage's frontApiRequestsPerMinute).`);
+}
+const perMinuteText = values['requests-per-minute'] ?? String(DEFAULT_REQUESTS_PER_MINUTE);
+const requestsPerMinute = Number(perMinuteText);
+if (!/^\d+$/.test(perMinuteText) || requestsPerMinute < 1 || requestsPerMinute > 1000) {
+  fail(`--requests-per-minute must be a whole number from 1 to 1000, not "${perMinuteText}": your stage's frontApiRequestsPerMinute (default ${DEFAULT_REQUESTS_PER_MINUTE}).`);
+}
 const list = (text: string) => text.split(',').map((t) => t.trim()).filter(Boolean);
 
 async function target() {
@@ -128,8 +142,9 @@ if (!token) {
 const front = new FrontApiClient({
   baseUrl: t.frontUrl,
   token: t.token,
-  // The same shared budget as the deployed functions: a backfill never takes the company's whole limit.
-  budget: new DynamoRateBudget(t.dynamo, t.tableName, Number(process.env.FRONT_API_REQUESTS_PER_MINUTE) || DEFAULT_REQUESTS_PER_MINUTE),
+  // The same shared budget, at the same limit, as the deployed functions: a backfill never takes more than the
+  // stage's share of the company's limit, and shares it with the reconciliation and hydration running meanwhile.
+  budget: new DynamoRateBudget(t.dynamo, t.tableName, requestsPerMinute),
 });
 const types = list(values.types);
 const inboxes = list(values.inboxes);
@@ -161,6 +176,7 @@ const resume = [
   'npm run backfill --', `--since ${iso(result.resumeAfter)}`, `--until ${iso(before)}`,
   ...(types.length ? [`--types ${types.join(',')}`] : []), ...(inboxes.length ? [`--inboxes ${inboxes.join(',')}`] : []),
   ...(values.stage ? [`--stage ${values.stage}`, `--region ${values.region}`] : []),
+  ...(values['requests-per-minute'] !== undefined ? [`--requests-per-minute ${requestsPerMinute}`] : []),
 ].join(' ');
 console.log(JSON.stringify({ window: { after: iso(after), before: iso(before) }, dryRun: values['dry-run'], complete: result.complete, ...(result.stoppedBecause && { stoppedBecause: result.stoppedBecause, detail: result.detail }), ...result.progress, doneThrough: iso(result.progress.doneThrough) }));
 if (result.complete) {

@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { sampleEvent } from '../lib/front/samples.ts';
+import table from '../lib/table.json' with { type: 'json' };
+import { localDynamoClient } from '../local/dynamodb.ts';
 import { startFakeFront } from '../local/fake-front.ts';
 import { startTestStack, type TestStack } from './helpers/local.ts';
 import { startRegionalEndpoint } from './helpers/regional-endpoint.ts';
@@ -23,12 +26,14 @@ describe('npm run backfill', () => {
     env = {
       ...process.env,
       SQS_PORT: String(t.stack.sqsPort), DYNAMODB_PORT: String(t.stack.dynamoPort), FAKE_FRONT_PORT: new URL(t.stack.front.url).port,
-      FRONT_API_REQUESTS_PER_MINUTE: '600',
     };
+    delete env.FRONT_API_REQUESTS_PER_MINUTE;
   });
   after(async () => { await t.stop(); });
 
   const backfill = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'scripts/backfill.ts', ...args], { env });
+  /** The JSON line the script ends with. */
+  const summary = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
 
   it('counts in a dry run, then queues what Front emitted in the window and was never processed, and only that', async () => {
     // Prepare: 20 events in the last ten minutes, 5 of them delivered (and processed), 15 never.
@@ -43,7 +48,6 @@ describe('npm run backfill', () => {
     const real = await backfill('--since', '15m');
     await t.waitProcessed(events.map((e) => e.id));
     // Assess
-    const summary = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
     assert.deepEqual([summary(dry.stdout).seen, summary(dry.stdout).alreadyProcessed, summary(dry.stdout).enqueued, summary(dry.stdout).dryRun], [20, 5, 15, true]);
     assert.deepEqual([summary(real.stdout).seen, summary(real.stdout).alreadyProcessed, summary(real.stdout).enqueued, summary(real.stdout).complete], [20, 5, 15, true]);
     assert.match(real.stderr, /pages 2 · seen 20 · already processed 5 · enqueued 15/);
@@ -58,6 +62,44 @@ describe('npm run backfill', () => {
     // Assess
     assert.equal((stopped as { code?: number }).code, 1);
     assert.match(stopped.stderr, /Resume with:\n {2}npm run backfill -- --since \d{4}-\d\d-\d\dT[\d:.]+Z --until \d{4}-/);
+  });
+
+  it('takes its share of Front\'s rate limit from --requests-per-minute, the budget the stage\'s functions share', async () => {
+    // Prepare: in this minute and the next five, the stage's callers were already granted 7 Front API requests.
+    const dynamo = localDynamoClient(t.stack.dynamoEndpoint);
+    const minute = Math.floor(Date.now() / 60_000);
+    const budgetKeys = Array.from({ length: 6 }, (_, i) => ({ [table.partitionKey]: { S: `budget#${minute + i}` } }));
+    for (const Key of budgetKeys) {
+      await dynamo.send(new UpdateItemCommand({ TableName: t.stack.tableName, Key, UpdateExpression: 'SET granted = :n', ExpressionAttributeValues: { ':n': { N: '7' } } }));
+    }
+    t.stack.front.record(sampleEvent({ type: 'tag', emittedAt: Date.now() / 1000 - 30 }));
+    try {
+      // Act
+      const spent = await backfill('--since', '5m', '--dry-run', '--requests-per-minute', '7', '--max-minutes', '0.1').catch((error: { code: number; stdout: string }) => error);
+      const room = await backfill('--since', '5m', '--dry-run', '--requests-per-minute', '8');
+      // Assess: a share of 7 a minute is spent; a share of 8 has one request left.
+      assert.equal((spent as { code?: number }).code, 1);
+      const stopped = summary(spent.stdout);
+      assert.equal(stopped.stoppedBecause, 'rate_limited');
+      assert.match(String(stopped.detail), /share of Front's rate limit \(7 per minute\) is spent/);
+      assert.equal(summary(room.stdout).complete, true);
+    } finally {
+      for (const Key of budgetKeys) await dynamo.send(new DeleteItemCommand({ TableName: t.stack.tableName, Key }));
+      dynamo.destroy();
+    }
+  });
+
+  it('refuses a --requests-per-minute that is not a whole number from 1 to 1000, and the variable it replaced', async () => {
+    for (const value of ['0', '2.5', 'many', '1001']) {
+      const bad = await backfill('--since', '5m', '--requests-per-minute', value).catch((error: { code: number; stderr: string }) => error);
+      assert.equal((bad as { code?: number }).code, 2, value);
+      assert.match(bad.stderr, new RegExp(`--requests-per-minute must be a whole number from 1 to 1000, not "${value.replace('.', '\\.')}"`));
+      assert.match(bad.stderr, /Usage: npm run backfill/);
+    }
+    const old = await run(process.execPath, ['--import', 'tsx', 'scripts/backfill.ts', '--since', '5m'], { env: { ...env, FRONT_API_REQUESTS_PER_MINUTE: '10' } })
+      .catch((error: { code: number; stderr: string }) => error);
+    assert.equal((old as { code?: number }).code, 2);
+    assert.match(old.stderr, /FRONT_API_REQUESTS_PER_MINUTE is not read: pass --requests-per-minute 10/);
   });
 
   it('refuses a bad window with the usage, no stack trace', async () => {
