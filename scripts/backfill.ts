@@ -12,7 +12,7 @@ import { parseCli, usageError } from './cli.ts';
 import { DEFAULT_REQUESTS_PER_MINUTE, FRONT_API_BASE_URL, FrontApiClient } from '../lib/front/api.ts';
 import { apiTokenFromEnv } from '../lib/front/token.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
-import { reconcileWindow, type ReconcileProgress, type ReconcileResult } from '../lib/reconcile.ts';
+import { oldestListable, reconcileWindow, type ReconcileProgress, type ReconcileResult } from '../lib/reconcile.ts';
 import { DynamoRateBudget } from '../lib/store/budget.ts';
 import { createDynamoClient, createDynamoEventStore } from '../lib/store/events.ts';
 import table from '../lib/table.json' with { type: 'json' };
@@ -21,9 +21,11 @@ import { DEFAULT_SQS_PORT, LOCAL_PREFIX, localSqsClient } from '../local/sqs.ts'
 import { DEFAULT_FAKE_FRONT_PORT, DEV_FRONT_API_TOKEN } from '../local/stack.ts';
 
 const USAGE = `Usage: npm run backfill -- --since WHEN [--until WHEN] [--types T,T] [--inboxes I,I] [--dry-run]
-                            [--stage S --region R] [--requests-per-minute N] [--max-minutes N]
+                            [--stage S --region R] [--requests-per-minute N] [--record-days N] [--allow-reprocessing]
+                            [--max-minutes N]
 
-  --since WHEN     start of the window: a duration ago (90s, 30m, 2h, 3d) or a date (2026-11-27T08:00:00Z)
+  --since WHEN     start of the window: a duration ago (90s, 30m, 2h, 3d) or a date (2026-11-27T08:00:00Z); at most
+                   the record window less a day (6d by default, see --record-days)
   --until WHEN     end of the window (default: now)
   --types T,T      only these event types (match your Front rule's "When" events); default all
   --inboxes I,I    only these inbox ids (inb_…); default all
@@ -33,6 +35,12 @@ const USAGE = `Usage: npm run backfill -- --since WHEN [--until WHEN] [--types T
                    the stage's share of Front's rate limit, which this run takes from the budget the stage's functions
                    share: its frontApiRequestsPerMinute (serverless.yml). Default ${DEFAULT_REQUESTS_PER_MINUTE}, the stage default:
                    pass your stage's value if you changed it
+  --record-days N  how long the stage keeps its state table records: its recordDays (serverless.yml). Default
+                   ${table.recordDays}, the stage default: pass your stage's value if you changed it. An event processed longer ago
+                   than that may have lost its record and look new, so --since may reach back that long less a day
+  --allow-reprocessing
+                   let --since reach further back all the same: handlers of events processed back then run again.
+                   For an outage longer than that, when nothing of the period was processed
   --max-minutes N  stop after N minutes and print how to resume (default 60)
 
 Against the local stack it needs \`npm start\` running (ports SQS_PORT ${DEFAULT_SQS_PORT}, DYNAMODB_PORT ${DEFAULT_DYNAMODB_PORT},
@@ -57,6 +65,8 @@ const { values } = parseCli({
     region: { type: 'string' },
     service: { type: 'string', default: 'front-webhooks' },
     'requests-per-minute': { type: 'string' },
+    'record-days': { type: 'string' },
+    'allow-reprocessing': { type: 'boolean', default: false },
     'max-minutes': { type: 'string', default: '60' },
   },
 }, USAGE);
@@ -76,6 +86,18 @@ if (after === undefined) fail(`--since must be a duration (90s, 30m, 2h, 3d) or 
 const before = values.until ? parseWhen(values.until, nowMs) : nowMs / 1000;
 if (before === undefined) fail(`--until must be a duration (90s, 30m, 2h, 3d) or a date, not "${values.until}".`);
 if (before <= after) fail(`The window is empty: --since (${new Date(after * 1000).toISOString()}) must come before --until (${new Date(before * 1000).toISOString()}).`);
+const recordDays = Number(values['record-days'] ?? table.recordDays);
+if (!Number.isFinite(recordDays) || recordDays < 1 || recordDays > 365) {
+  fail(`--record-days must be a number of days from 1 to 365, not "${values['record-days']}": your stage's recordDays (default ${table.recordDays}).`);
+}
+// The state table forgets a processed event recordDays after it: listing older events would run their handlers again.
+const oldest = oldestListable(nowMs / 1000, recordDays);
+if (after < oldest && !values['allow-reprocessing']) {
+  const reach = `${Math.floor(((nowMs / 1000 - oldest) / 86_400) * 10) / 10}d`;
+  fail(`--since ${new Date(after * 1000).toISOString()} is further back than the state table remembers processed events: it keeps their records ${recordDays} day${recordDays === 1 ? '' : 's'} (--record-days), ` +
+    `so an event processed before then may look new and its handler would run again. Start at ${new Date(oldest * 1000).toISOString()} or later (--since ${reach} at most), ` +
+    'or add --allow-reprocessing if running those handlers again is acceptable (for instance, nothing of that period was processed).');
+}
 const maxMinutes = Number(values['max-minutes']);
 if (!Number.isFinite(maxMinutes) || maxMinutes <= 0) fail(`--max-minutes must be a positive number, not "${values['max-minutes']}".`);
 if (values.region && !values.stage) fail('--region goes with --stage: name the deployed stage.');
@@ -155,6 +177,10 @@ const progressLine = (p: ReconcileProgress) =>
   `${p.referenced ? ` (${p.referenced} as references)` : ''} · rate-limit waits ${p.rateLimitWaits} (${Math.round(p.waitedMs / 1000)} s) · through ${iso(p.doneThrough)}`;
 
 console.error(`backfill ${t.where}: events emitted ${iso(after)} → ${iso(before)}${types.length ? `, types ${types.join(',')}` : ''}${inboxes.length ? `, inboxes ${inboxes.join(',')}` : ''}${values['dry-run'] ? ' (dry run: nothing is queued)' : ''}`);
+if (after < oldest) {
+  console.error(`--allow-reprocessing: events emitted before ${iso(oldest)} are listed although their records may have expired (kept ${recordDays} days): ` +
+    'the handlers of those processed back then run again.');
+}
 const abort = new AbortController();
 process.once('SIGINT', () => {
   console.error('\nSIGINT: stopping after this page…');
@@ -177,6 +203,8 @@ const resume = [
   ...(types.length ? [`--types ${types.join(',')}`] : []), ...(inboxes.length ? [`--inboxes ${inboxes.join(',')}`] : []),
   ...(values.stage ? [`--stage ${values.stage}`, `--region ${values.region}`] : []),
   ...(values['requests-per-minute'] !== undefined ? [`--requests-per-minute ${requestsPerMinute}`] : []),
+  ...(values['record-days'] !== undefined ? [`--record-days ${recordDays}`] : []),
+  ...(values['allow-reprocessing'] ? ['--allow-reprocessing'] : []),
 ].join(' ');
 console.log(JSON.stringify({ window: { after: iso(after), before: iso(before) }, dryRun: values['dry-run'], complete: result.complete, ...(result.stoppedBecause && { stoppedBecause: result.stoppedBecause, detail: result.detail }), ...result.progress, doneThrough: iso(result.progress.doneThrough) }));
 if (result.complete) {

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { sampleEvent } from '../lib/front/samples.ts';
+import { createDynamoEventStore } from '../lib/store/events.ts';
 import table from '../lib/table.json' with { type: 'json' };
 import { localDynamoClient } from '../local/dynamodb.ts';
 import { startFakeFront } from '../local/fake-front.ts';
@@ -100,6 +101,37 @@ describe('npm run backfill', () => {
       .catch((error: { code: number; stderr: string }) => error);
     assert.equal((old as { code?: number }).code, 2);
     assert.match(old.stderr, /FRONT_API_REQUESTS_PER_MINUTE is not read: pass --requests-per-minute 10/);
+  });
+
+  it('refuses a window older than the state table keeps its records, unless told that handlers may run again', async () => {
+    // Prepare: Front emitted an event 6.5 days ago, processed then; records are kept 7 days, so its record has
+    // expired by the time a backfill reaching back that far would ask (6 days is as far as a backfill goes).
+    const event = sampleEvent({ type: 'tag', emittedAt: Date.now() / 1000 - 6.5 * 86_400 });
+    t.stack.front.record(event);
+    const dynamo = localDynamoClient(t.stack.dynamoEndpoint);
+    await createDynamoEventStore({ client: dynamo, tableName: t.stack.tableName, now: () => Date.now() - 6.5 * 86_400_000 })
+      .markProcessed(event.id, new Date(Date.now() - 6.5 * 86_400_000));
+    dynamo.destroy();
+    const requests = t.stack.front.requests.length;
+    // Act
+    const refused = await backfill('--since', '7d').catch((error: { code: number; stderr: string }) => error);
+    const shorterWindow = await backfill('--since', '5d', '--record-days', '3').catch((error: { code: number; stderr: string }) => error);
+    const untouched = t.stack.front.requests.length;
+    const within = await backfill('--since', '6d', '--dry-run');
+    const allowed = await backfill('--since', '7d', '--dry-run', '--allow-reprocessing');
+    // Assess: refused before anything was listed, saying why and what to do.
+    assert.equal((refused as { code?: number }).code, 2);
+    assert.match(refused.stderr, /--since \S+ is further back than the state table remembers processed events: it keeps their records 7 days \(--record-days\)/);
+    assert.match(refused.stderr, /handler would run again\. Start at \S+ or later \(--since 6d at most\), or add --allow-reprocessing/);
+    assert.match(refused.stderr, /Usage: npm run backfill/);
+    assert.equal((shorterWindow as { code?: number }).code, 2);
+    assert.match(shorterWindow.stderr, /keeps their records 3 days \(--record-days\).*\(--since 2d at most\)/s);
+    assert.equal(untouched, requests, 'nothing was listed');
+    assert.equal(summary(within.stdout).complete, true);
+    const reprocessed = summary(allowed.stdout);
+    assert.equal(reprocessed.complete, true);
+    assert.ok(Number(reprocessed.enqueued) >= 1, 'the old event, whose record expired, would be queued again');
+    assert.match(allowed.stderr, /--allow-reprocessing: events emitted before \S+ are listed although their records may have expired/);
   });
 
   it('refuses a bad window with the usage, no stack trace', async () => {
