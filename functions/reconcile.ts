@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { required } from '../lib/config.ts';
 import { createFrontApi, frontApiSettingsFromEnv, reconcileSettingsFromEnv } from '../lib/front/settings.ts';
 import { createLogger } from '../lib/logging.ts';
-import { reconcileScheduled, type ReconcileResult } from '../lib/reconcile.ts';
+import { reconcileScheduled, type NotCovered, type ReconcileResult } from '../lib/reconcile.ts';
 import { createDynamoClient, createDynamoEventStore, createDynamoWatermark, stateTableFromEnv } from '../lib/store/events.ts';
 
 // Built once per cold start: configuration errors fail here, loudly.
@@ -26,10 +26,11 @@ let saidNoToken = false;
 
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
-function summary(result: ReconcileResult & { watermarkBefore?: number }): Record<string, unknown> {
+function summary(result: ReconcileResult & { watermarkBefore?: number; notCovered?: NotCovered }): Record<string, unknown> {
   return {
     windowAfter: iso(result.window.after),
     windowBefore: iso(result.window.before),
+    ...(result.notCovered && { notCoveredAfter: iso(result.notCovered.after), notCoveredBefore: iso(result.notCovered.before) }),
     ...(result.watermarkBefore !== undefined && { watermarkBefore: iso(result.watermarkBefore) }),
     watermark: iso(result.resumeAfter),
     complete: result.complete,
@@ -60,18 +61,32 @@ export async function handler(_event: unknown, context: Context): Promise<void> 
   const deadlineAt = Date.now() + context.getRemainingTimeInMillis() - MARGIN_MS;
   let result;
   try {
-    result = await reconcileScheduled(deps, settings, { deadlineAt });
+    result = await reconcileScheduled(deps, settings, { deadlineAt, recordDays: stateTable.recordDays });
   } catch (error) {
     // Only reading the watermark can throw here (the state table is unreachable): the next run tries again.
     logger.error('front reconcile run', { complete: false, stoppedBecause: 'store_unavailable', detail: error instanceof Error ? error.message : String(error) });
     return;
   }
   const line = summary(result);
+  if (result.notCovered) {
+    // The watermark (or the first run's look-back) is older than the state table remembers processed events: what
+    // lies before the window was not listed, and never will be by a scheduled run. An operator decides about it.
+    const { after, before } = result.notCovered;
+    logger.warn('front reconcile gap', {
+      notCoveredAfter: iso(after),
+      notCoveredBefore: iso(before),
+      recordDays: stateTable.recordDays,
+      reason: 'older_than_record_window',
+      detail: `events Front emitted from ${iso(after)} to ${iso(before)} are not listed: records are kept ${stateTable.recordDays} days, ` +
+        'so an event of then that was processed may have lost its record, would look new, and its handler would run again. ' +
+        `If none of them was processed (the webhook path was down then too), recover them with npm run backfill -- --since ${iso(after)} --until ${iso(before)} --allow-reprocessing.`,
+    });
+  }
   if (result.stoppedBecause === 'unauthorized') {
     // A bad token is an alarmed error (the front-api-token alarm counts this line), not a loop: the next run tries
     // once more, nothing retries in between.
     logger.error('front reconcile run', line);
-  } else if (result.complete || result.stoppedBecause === 'deadline' || result.stoppedBecause === 'rate_limited') {
+  } else if (!result.notCovered && (result.complete || result.stoppedBecause === 'deadline' || result.stoppedBecause === 'rate_limited')) {
     logger.info('front reconcile run', line);
   } else {
     logger.warn('front reconcile run', line);

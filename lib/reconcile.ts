@@ -64,6 +64,22 @@ export interface ReconcileResult {
   resumeAfter: number;
 }
 
+/** Kept between the oldest event listed and the end of the record window (at most: see oldestListable). */
+export const RECORD_WINDOW_MARGIN_SECONDS = 86_400;
+
+/**
+ * Unix seconds: the oldest `emitted_at` a reconciliation or a backfill may list without risking a handler running
+ * twice. An event's record is kept `recordDays` after the event was processed, so after it was emitted: an event
+ * emitted within the last `recordDays` still has its record if it was processed. An older one may have lost it
+ * (lib/store/events.ts treats an expired record as absent), would look new, and its handler would run again.
+ * The margin (a day, or half the window when records are kept under two days) keeps clear of the edge: Front's
+ * clock against ours, and the time between this answer and the reads of the records.
+ */
+export function oldestListable(nowSeconds: number, recordDays: number): number {
+  const kept = recordDays * 86_400;
+  return nowSeconds - kept + Math.min(RECORD_WINDOW_MARGIN_SECONDS, kept / 2);
+}
+
 /** Time kept back before the deadline: a page and its sends must fit in it. */
 const PAGE_MARGIN_MS = 5000;
 
@@ -160,27 +176,42 @@ export async function reconcileWindow(
   return result(true);
 }
 
+/** Unix seconds: the part of a scheduled run's window it did not list, because its records may have expired. */
+export interface NotCovered {
+  after: number;
+  before: number;
+}
+
 /**
  * The scheduled run: the window from the durable watermark minus an overlap up to now minus a settle delay,
  * filtered to the stage's types and inboxes. The watermark moves after every page is enqueued (never past what is
  * done), so a run killed at any point resumes where it was; the next run reads the overlap again.
+ * The window never starts before oldestListable (`recordDays`, the stage's record window): when the watermark (or
+ * the first run's look-back) is older, the part before it is `notCovered`, for the caller to report, and the run
+ * carries on from there.
  */
 export async function reconcileScheduled(
   deps: ReconcileDeps & { watermark: Watermark },
   settings: ReconcileSettings,
-  options: { deadlineAt: number },
-): Promise<ReconcileResult & { watermarkBefore?: number }> {
+  options: { deadlineAt: number; recordDays: number },
+): Promise<ReconcileResult & { watermarkBefore?: number; notCovered?: NotCovered }> {
   const nowSeconds = (deps.now ?? Date.now)() / 1000;
   const watermarkBefore = await deps.watermark.get();
+  const wanted = Math.max(0, (watermarkBefore ?? nowSeconds - settings.initialLookbackSeconds) - settings.overlapSeconds);
+  const oldest = oldestListable(nowSeconds, options.recordDays);
   const window: ReconcileWindow = {
-    after: Math.max(0, (watermarkBefore ?? nowSeconds - settings.initialLookbackSeconds) - settings.overlapSeconds),
+    after: Math.max(wanted, oldest),
     before: nowSeconds - settings.settleSeconds,
     types: settings.types,
     inboxes: settings.inboxes,
   };
+  const extra = {
+    ...(watermarkBefore !== undefined && { watermarkBefore }),
+    ...(wanted < oldest && { notCovered: { after: wanted, before: Math.min(oldest, window.before) } }),
+  };
   if (window.before <= window.after) {
     const progress = { pages: 0, seen: 0, alreadyProcessed: 0, enqueued: 0, referenced: 0, unusable: 0, rateLimitWaits: 0, waitedMs: 0, doneThrough: window.before };
-    return { window, progress, complete: true, resumeAfter: window.before, ...(watermarkBefore !== undefined && { watermarkBefore }) };
+    return { window, progress, complete: true, resumeAfter: window.before, ...extra };
   }
   const result = await reconcileWindow(deps, window, {
     deadlineAt: options.deadlineAt,
@@ -189,5 +220,5 @@ export async function reconcileScheduled(
     },
   });
   if (result.complete) await deps.watermark.advance(window.before);
-  return { ...result, ...(watermarkBefore !== undefined && { watermarkBefore }) };
+  return { ...result, ...extra };
 }

@@ -6,13 +6,13 @@
  * Against the local stack by default; a deployed stage with --stage/--region (your AWS credentials; the token from
  * FRONT_API_TOKEN or the stage's SSM parameter).
  */
-import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { parseCli, usageError } from './cli.ts';
-import { FRONT_API_BASE_URL, FrontApiClient } from '../lib/front/api.ts';
-import { DEFAULT_REQUESTS_PER_MINUTE } from '../lib/front/api.ts';
+import { DEFAULT_REQUESTS_PER_MINUTE, FRONT_API_BASE_URL, FrontApiClient } from '../lib/front/api.ts';
+import { apiTokenFromEnv } from '../lib/front/token.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
-import { reconcileWindow, type ReconcileProgress, type ReconcileResult } from '../lib/reconcile.ts';
+import { oldestListable, reconcileWindow, type ReconcileProgress, type ReconcileResult } from '../lib/reconcile.ts';
 import { DynamoRateBudget } from '../lib/store/budget.ts';
 import { createDynamoClient, createDynamoEventStore } from '../lib/store/events.ts';
 import table from '../lib/table.json' with { type: 'json' };
@@ -21,14 +21,26 @@ import { DEFAULT_SQS_PORT, LOCAL_PREFIX, localSqsClient } from '../local/sqs.ts'
 import { DEFAULT_FAKE_FRONT_PORT, DEV_FRONT_API_TOKEN } from '../local/stack.ts';
 
 const USAGE = `Usage: npm run backfill -- --since WHEN [--until WHEN] [--types T,T] [--inboxes I,I] [--dry-run]
-                            [--stage S --region R] [--max-minutes N]
+                            [--stage S --region R] [--requests-per-minute N] [--record-days N] [--allow-reprocessing]
+                            [--max-minutes N]
 
-  --since WHEN     start of the window: a duration ago (90s, 30m, 2h, 3d) or a date (2026-11-27T08:00:00Z)
+  --since WHEN     start of the window: a duration ago (90s, 30m, 2h, 3d) or a date (2026-11-27T08:00:00Z); at most
+                   the record window less a day (6d by default, see --record-days)
   --until WHEN     end of the window (default: now)
   --types T,T      only these event types (match your Front rule's "When" events); default all
   --inboxes I,I    only these inbox ids (inb_…); default all
   --dry-run        list and count, queue nothing
   --stage S        a deployed stage (with --region R, and your AWS credentials); default: the local stack
+  --requests-per-minute N
+                   the stage's share of Front's rate limit, which this run takes from the budget the stage's functions
+                   share: its frontApiRequestsPerMinute (serverless.yml). Default ${DEFAULT_REQUESTS_PER_MINUTE}, the stage default:
+                   pass your stage's value if you changed it
+  --record-days N  how long the stage keeps its state table records: its recordDays (serverless.yml). Default
+                   ${table.recordDays}, the stage default: pass your stage's value if you changed it. An event processed longer ago
+                   than that may have lost its record and look new, so --since may reach back that long less a day
+  --allow-reprocessing
+                   let --since reach further back all the same: handlers of events processed back then run again.
+                   For an outage longer than that, when nothing of the period was processed
   --max-minutes N  stop after N minutes and print how to resume (default 60)
 
 Against the local stack it needs \`npm start\` running (ports SQS_PORT ${DEFAULT_SQS_PORT}, DYNAMODB_PORT ${DEFAULT_DYNAMODB_PORT},
@@ -52,6 +64,9 @@ const { values } = parseCli({
     stage: { type: 'string' },
     region: { type: 'string' },
     service: { type: 'string', default: 'front-webhooks' },
+    'requests-per-minute': { type: 'string' },
+    'record-days': { type: 'string' },
+    'allow-reprocessing': { type: 'boolean', default: false },
     'max-minutes': { type: 'string', default: '60' },
   },
 }, USAGE);
@@ -71,10 +86,32 @@ if (after === undefined) fail(`--since must be a duration (90s, 30m, 2h, 3d) or 
 const before = values.until ? parseWhen(values.until, nowMs) : nowMs / 1000;
 if (before === undefined) fail(`--until must be a duration (90s, 30m, 2h, 3d) or a date, not "${values.until}".`);
 if (before <= after) fail(`The window is empty: --since (${new Date(after * 1000).toISOString()}) must come before --until (${new Date(before * 1000).toISOString()}).`);
+const recordDays = Number(values['record-days'] ?? table.recordDays);
+if (!Number.isFinite(recordDays) || recordDays < 1 || recordDays > 365) {
+  fail(`--record-days must be a number of days from 1 to 365, not "${values['record-days']}": your stage's recordDays (default ${table.recordDays}).`);
+}
+// The state table forgets a processed event recordDays after it: listing older events would run their handlers again.
+const oldest = oldestListable(nowMs / 1000, recordDays);
+if (after < oldest && !values['allow-reprocessing']) {
+  const reach = `${Math.floor(((nowMs / 1000 - oldest) / 86_400) * 10) / 10}d`;
+  fail(`--since ${new Date(after * 1000).toISOString()} is further back than the state table remembers processed events: it keeps their records ${recordDays} day${recordDays === 1 ? '' : 's'} (--record-days), ` +
+    `so an event processed before then may look new and its handler would run again. Start at ${new Date(oldest * 1000).toISOString()} or later (--since ${reach} at most), ` +
+    'or add --allow-reprocessing if running those handlers again is acceptable (for instance, nothing of that period was processed).');
+}
 const maxMinutes = Number(values['max-minutes']);
 if (!Number.isFinite(maxMinutes) || maxMinutes <= 0) fail(`--max-minutes must be a positive number, not "${values['max-minutes']}".`);
 if (values.region && !values.stage) fail('--region goes with --stage: name the deployed stage.');
 if (values.stage && !values.region) fail('--stage needs --region: the region the stage is deployed in.');
+// The budget's limit is the stage's setting, which only the operator knows here: explicit, never from the shell.
+const fromEnv = process.env.FRONT_API_REQUESTS_PER_MINUTE?.trim();
+if (fromEnv && values['requests-per-minute'] === undefined) {
+  fail(`FRONT_API_REQUESTS_PER_MINUTE is not read: pass --requests-per-minute ${fromEnv} (your stage's frontApiRequestsPerMinute).`);
+}
+const perMinuteText = values['requests-per-minute'] ?? String(DEFAULT_REQUESTS_PER_MINUTE);
+const requestsPerMinute = Number(perMinuteText);
+if (!/^\d+$/.test(perMinuteText) || requestsPerMinute < 1 || requestsPerMinute > 1000) {
+  fail(`--requests-per-minute must be a whole number from 1 to 1000, not "${perMinuteText}": your stage's frontApiRequestsPerMinute (default ${DEFAULT_REQUESTS_PER_MINUTE}).`);
+}
 const list = (text: string) => text.split(',').map((t) => t.trim()).filter(Boolean);
 
 async function target() {
@@ -91,24 +128,18 @@ async function target() {
   const region = values.region!;
   const prefix = `${values.service}-${values.stage}`;
   const parameter = `/${values.service}/${values.stage}/api-token`;
+  const token = apiTokenFromEnv({ FRONT_API_TOKEN: process.env.FRONT_API_TOKEN, FRONT_API_TOKEN_PARAM: parameter }, { ssm: new SSMClient({ region }) });
   return {
-    sqs: new SQSClient({ region }), dynamo: createDynamoClient(), where: `stage ${values.stage} (${region})`,
+    // Every client in --region: the shell's AWS_REGION, if set to another one, must not send a client elsewhere.
+    sqs: new SQSClient({ region }), dynamo: createDynamoClient(undefined, { region }), where: `stage ${values.stage} (${region})`,
     queueName: `${prefix}-${queues.events.name}`, tableName: `${prefix}-${table.name}`,
     frontUrl: process.env.FRONT_API_URL?.trim() || FRONT_API_BASE_URL,
-    token: async () => {
-      if (process.env.FRONT_API_TOKEN?.trim()) return process.env.FRONT_API_TOKEN.trim();
-      try {
-        return (await new SSMClient({ region }).send(new GetParameterCommand({ Name: parameter, WithDecryption: true }))).Parameter?.Value;
-      } catch (error) {
-        if (error instanceof ParameterNotFound) return undefined;
-        throw error;
-      }
-    },
+    // FRONT_API_TOKEN, else the stage's parameter, read once (and again after 5 minutes) as the functions read it.
+    token: () => token.get(),
   };
 }
 
 const t = await target();
-if (values.stage) process.env.AWS_REGION ??= values.region;
 let queueUrl: string;
 try {
   queueUrl = (await t.sqs.send(new GetQueueUrlCommand({ QueueName: t.queueName }))).QueueUrl ?? '';
@@ -116,7 +147,14 @@ try {
   console.error(`Cannot find queue ${t.queueName} in ${t.where}: ${error instanceof Error ? error.message : String(error)}\n${values.stage ? 'Is the stage deployed in this region, with these credentials?' : 'Is `npm start` running?'}`);
   process.exit(1);
 }
-if (!(await t.token().catch(() => undefined))) {
+let token: string | undefined;
+try {
+  token = await t.token();
+} catch (error) {
+  console.error(`Cannot read the Front API token: ${error instanceof Error ? error.message : String(error)}\nCheck ssm:GetParameter on it, or set FRONT_API_TOKEN.`);
+  process.exit(1);
+}
+if (!token) {
   console.error(values.stage
     ? `No Front API token: set FRONT_API_TOKEN, or store it in SSM /${values.service}/${values.stage}/api-token (docs/operations.md).`
     : 'No Front API token for the local fake: is `npm start` running?');
@@ -126,8 +164,9 @@ if (!(await t.token().catch(() => undefined))) {
 const front = new FrontApiClient({
   baseUrl: t.frontUrl,
   token: t.token,
-  // The same shared budget as the deployed functions: a backfill never takes the company's whole limit.
-  budget: new DynamoRateBudget(t.dynamo, t.tableName, Number(process.env.FRONT_API_REQUESTS_PER_MINUTE) || DEFAULT_REQUESTS_PER_MINUTE),
+  // The same shared budget, at the same limit, as the deployed functions: a backfill never takes more than the
+  // stage's share of the company's limit, and shares it with the reconciliation and hydration running meanwhile.
+  budget: new DynamoRateBudget(t.dynamo, t.tableName, requestsPerMinute),
 });
 const types = list(values.types);
 const inboxes = list(values.inboxes);
@@ -138,6 +177,10 @@ const progressLine = (p: ReconcileProgress) =>
   `${p.referenced ? ` (${p.referenced} as references)` : ''} · rate-limit waits ${p.rateLimitWaits} (${Math.round(p.waitedMs / 1000)} s) · through ${iso(p.doneThrough)}`;
 
 console.error(`backfill ${t.where}: events emitted ${iso(after)} → ${iso(before)}${types.length ? `, types ${types.join(',')}` : ''}${inboxes.length ? `, inboxes ${inboxes.join(',')}` : ''}${values['dry-run'] ? ' (dry run: nothing is queued)' : ''}`);
+if (after < oldest) {
+  console.error(`--allow-reprocessing: events emitted before ${iso(oldest)} are listed although their records may have expired (kept ${recordDays} days): ` +
+    'the handlers of those processed back then run again.');
+}
 const abort = new AbortController();
 process.once('SIGINT', () => {
   console.error('\nSIGINT: stopping after this page…');
@@ -159,6 +202,9 @@ const resume = [
   'npm run backfill --', `--since ${iso(result.resumeAfter)}`, `--until ${iso(before)}`,
   ...(types.length ? [`--types ${types.join(',')}`] : []), ...(inboxes.length ? [`--inboxes ${inboxes.join(',')}`] : []),
   ...(values.stage ? [`--stage ${values.stage}`, `--region ${values.region}`] : []),
+  ...(values['requests-per-minute'] !== undefined ? [`--requests-per-minute ${requestsPerMinute}`] : []),
+  ...(values['record-days'] !== undefined ? [`--record-days ${recordDays}`] : []),
+  ...(values['allow-reprocessing'] ? ['--allow-reprocessing'] : []),
 ].join(' ');
 console.log(JSON.stringify({ window: { after: iso(after), before: iso(before) }, dryRun: values['dry-run'], complete: result.complete, ...(result.stoppedBecause && { stoppedBecause: result.stoppedBecause, detail: result.detail }), ...result.progress, doneThrough: iso(result.progress.doneThrough) }));
 if (result.complete) {

@@ -332,6 +332,28 @@ describe('process handler', () => {
     }
   });
 
+  it('names the conversation on a dead-lettered line when it is known, so the conversation query shows it', async () => {
+    // Prepare: an event whose handler fails (one attempt allowed), a reference to an event too large for SQS on a
+    // stage without a Front API token, and a message that is not JSON (its conversation cannot be known).
+    const failing = sampleEvent({ type: 'tag' });
+    const big = sampleEvent({ type: 'inbound', messageBytes: 600_000 });
+    const ingest = ingestUnderTest(sqs);
+    assert.equal((await ingest.send(signed('rule', failing))).status, 202);
+    assert.equal((await ingest.send(signed('rule', big))).status, 202);
+    await sendRaw('not json', randomId('cnv'));
+    const { handler, logs } = underTest(defineHandlers({ ...handlers, tag: () => { throw new Error('downstream refused'); } }), { settings: { maxHandlerAttempts: 1 } });
+    // Act
+    assert.deepEqual(await handler({ Records: await receiveRecords() }), { batchItemFailures: [] });
+    // Assess
+    const lines = messagesOf(logs, 'front event dead-lettered');
+    const byReason = new Map(lines.map((l) => [l.reason, l]));
+    assert.equal(lines.length, 3);
+    assert.deepEqual([byReason.get('handler_failed')?.eventId, byReason.get('handler_failed')?.conversationId], [failing.id, failing.conversation?.id]);
+    assert.deepEqual([byReason.get('payload_too_large')?.eventId, byReason.get('payload_too_large')?.conversationId], [big.id, big.conversation?.id]);
+    assert.ok(failing.conversation?.id && big.conversation?.id);
+    assert.ok(!('conversationId' in (byReason.get('invalid_json') ?? {})), 'no conversation is made up for a message that is not JSON');
+  });
+
   it('answers an event that is not an SQS batch with an empty response instead of throwing', async () => {
     const { handler } = underTest();
     assert.deepEqual(await handler({} as never), { batchItemFailures: [] });

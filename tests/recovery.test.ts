@@ -149,9 +149,9 @@ describe('a reconciliation run killed halfway', () => {
         }
       } } };
       // Act
-      const first = await reconcileScheduled(dying, settings, { deadlineAt: Date.now() + 30_000 });
+      const first = await reconcileScheduled(dying, settings, { deadlineAt: Date.now() + 30_000, recordDays: 7 });
       const watermarkAfterFirst = await deps.watermark.get();
-      const second = await reconcileScheduled(deps, settings, { deadlineAt: Date.now() + 30_000 });
+      const second = await reconcileScheduled(deps, settings, { deadlineAt: Date.now() + 30_000, recordDays: 7 });
       // Assess
       assert.equal(first.complete, false);
       assert.equal(first.progress.enqueued, 30);
@@ -189,6 +189,50 @@ describe('a reconciliation run killed halfway', () => {
       assert.equal(run?.stoppedBecause, 'unauthorized', 'the line the front-api-token alarm\'s metric filter counts');
       assert.ok(!raw.includes('tok_NOT_KNOWN_9f3a'), 'the token never reaches a log line');
       assert.equal((await sqs.drain(sqs.queueUrl)).length, 0);
+    } finally {
+      await front.close();
+      await sqs.stop();
+      await state.stop();
+    }
+  });
+
+  it('never lists events older than the state table keeps its records, and says at WARN what it could not cover', async () => {
+    // Prepare: the watermark is 10 days old (the reconciliation was off); records are kept 7 days. Front emitted one
+    // event 9 days ago, processed then (its record has expired), one 5 days ago, processed then, and one just now.
+    const front = await startFakeFront({ token: 'right' });
+    const sqs = await startTestSqs('retention');
+    const state = await startTestStore('retention');
+    try {
+      const day = 86_400;
+      const now = Date.now() / 1000;
+      const [old, recent, fresh] = [now - 9 * day, now - 5 * day, now - 120].map((emittedAt) => sampleEvent({ type: 'tag', emittedAt }));
+      for (const event of [old!, recent!, fresh!]) front.record(event);
+      await state.storeAt(() => (now - 9 * day) * 1000).markProcessed(old!.id, new Date((now - 9 * day) * 1000));
+      await state.storeAt(() => (now - 5 * day) * 1000).markProcessed(recent!.id, new Date((now - 5 * day) * 1000));
+      const dynamo = createDynamoClient(state.endpoint);
+      await createDynamoWatermark(dynamo, state.tableName).advance(now - 10 * day);
+      const { handler } = await loadBundle<{ handler: (event: unknown, context: ReturnType<typeof lambdaContext>) => Promise<void> }>('reconcile', {
+        QUEUE_URL: sqs.queueUrl, STATE_TABLE: state.tableName, RECORD_DAYS: '7', AWS_ENDPOINT_URL_SQS: sqs.endpoint, AWS_ENDPOINT_URL_DYNAMODB: state.endpoint,
+        FRONT_API_URL: front.url, FRONT_API_TOKEN: 'right', FRONT_API_TOKEN_PARAM: '', POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
+      // Act
+      const { lines } = await captureLogLines(() => handler({}, lambdaContext(30_000)));
+      // Assess: only the fresh event is queued; the 9-day-old one, whose handler already ran, is not listed at all.
+      assert.deepEqual((await sqs.drain(sqs.queueUrl)).map((m) => JSON.parse(m.Body ?? '{}').id), [fresh!.id]);
+      const oldest = now - 6 * day; // records kept 7 days, less a day of margin
+      const gap = lines.find((l) => l.message === 'front reconcile gap');
+      assert.equal(gap?.level, 'WARN');
+      assert.equal(gap?.reason, 'older_than_record_window');
+      assert.equal(gap?.recordDays, 7);
+      assert.equal(gap?.notCoveredAfter, new Date((now - 10 * day - 600) * 1000).toISOString(), 'the watermark less the overlap');
+      assert.ok(Math.abs(Date.parse(String(gap?.notCoveredBefore)) / 1000 - oldest) < 60, `not covered up to ${String(gap?.notCoveredBefore)}`);
+      assert.match(String(gap?.detail), /records are kept 7 days.*handler would run again.*--allow-reprocessing/);
+      const run = lines.find((l) => l.message === 'front reconcile run');
+      assert.equal(run?.level, 'WARN');
+      assert.deepEqual([run?.complete, run?.seen, run?.alreadyProcessed, run?.enqueued], [true, 2, 1, 1]);
+      assert.equal(run?.windowAfter, gap?.notCoveredBefore);
+      assert.deepEqual([run?.notCoveredAfter, run?.notCoveredBefore], [gap?.notCoveredAfter, gap?.notCoveredBefore]);
+      assert.ok((await createDynamoWatermark(dynamo, state.tableName).get())! > now - 120, 'the watermark moved on');
     } finally {
       await front.close();
       await sqs.stop();

@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { toHttpApiEvent } from '../lib/apigw.ts';
+import { DEFAULT_REQUESTS_PER_MINUTE } from '../lib/front/api.ts';
 import { signedHeaders } from '../lib/front/samples.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
 import table from '../lib/table.json' with { type: 'json' };
@@ -463,7 +464,10 @@ describe('reconciliation', () => {
     for (const fn of ['process', 'reconcile']) {
       const e = env(prod.template, fn);
       assert.equal(e.FRONT_API_TOKEN_PARAM, '/front-webhooks/prod/api-token');
-      assert.equal(e.FRONT_API_REQUESTS_PER_MINUTE, '20');
+      // The stage default is the code's: `npm run backfill` assumes it unless told --requests-per-minute, and likewise
+      // the record window (--record-days).
+      assert.equal(e.FRONT_API_REQUESTS_PER_MINUTE, String(DEFAULT_REQUESTS_PER_MINUTE));
+      assert.equal(e.RECORD_DAYS, String(table.recordDays));
       assert.ok(!('FRONT_API_TOKEN' in e));
     }
     assert.equal(env(prod.template, 'process').HYDRATE_PREVIEWS, 'false');
@@ -653,9 +657,32 @@ describe('alarms', () => {
     assert.ok(Number(a.Threshold) >= 1);
   });
 
-  it('fires on process errors', () => {
-    const a = alarmOn(t(), 'AWS/Lambda', 'Errors');
-    assert.deepEqual(dimension(a, 'FunctionName'), ref(lambda(t(), 'process')[0]));
+  it('fires on errors of the process or the reconcile function: one alarm, process-errors, over both functions\' Errors', () => {
+    const [, alarm] = ofType(t(), 'AWS::CloudWatch::Alarm').find(([, r]) => r.Properties.AlarmName === 'front-webhooks-dev-process-errors') ?? [];
+    assert.ok(alarm, 'the process-errors alarm keeps its name');
+    const a = alarm.Properties;
+    assert.equal(a.MetricName, undefined, 'a metric math alarm');
+    const queries = arr(a.Metrics, 'Metrics').map((q) => obj(q, 'MetricDataQuery'));
+    const watched = new Map(queries.filter((q) => q.MetricStat).map((q) => {
+      const stat = obj(q.MetricStat, 'MetricStat');
+      const metric = obj(stat.Metric, 'Metric');
+      assert.deepEqual([metric.Namespace, metric.MetricName, stat.Stat, stat.Period, q.ReturnData], ['AWS/Lambda', 'Errors', 'Sum', 300, false]);
+      const [dim] = arr(metric.Dimensions, 'Dimensions').map((d) => obj(d, 'dimension'));
+      assert.equal(dim?.Name, 'FunctionName');
+      return [JSON.stringify(dim?.Value), String(q.Id)];
+    }));
+    const process = watched.get(JSON.stringify(ref(lambda(t(), 'process')[0])));
+    const reconcile = watched.get(JSON.stringify(ref(lambda(t(), 'reconcile')[0])));
+    assert.ok(process && reconcile && watched.size === 2, 'the Errors of exactly the process and reconcile functions');
+    // Lambda publishes Errors only for a period with invocations: without FILL, a period in which one function did not
+    // run would make the sum missing, and the other's errors would go unseen.
+    const returned = queries.filter((q) => q.ReturnData === true);
+    assert.equal(returned.length, 1);
+    assert.equal(returned[0]!.Expression, `FILL(${process}, 0) + FILL(${reconcile}, 0)`);
+    assert.equal(a.Threshold, 0);
+    assert.equal(a.ComparisonOperator, 'GreaterThanThreshold');
+    assert.equal(a.EvaluationPeriods, 1);
+    assert.match(String(a.AlarmDescription), /reconcile/);
   });
 
   it('fires when the reconciliation recovered events the webhook path never delivered', () => {
@@ -665,11 +692,14 @@ describe('alarms', () => {
     assert.equal(a.ComparisonOperator, 'GreaterThanThreshold');
   });
 
-  it('fires when Front refuses the API token, in the process or the reconcile function (one metric, counted from both)', () => {
+  it('fires when Front refuses the API token, in the process or the reconcile function, or the reconcile function cannot read it (one metric)', () => {
     const a = alarmOn(t(), 'FrontWebhooks/dev', 'FrontApiAuthFailures');
     assert.equal(a.Threshold, 0);
-    const groups = metricFilters(t()).filter((f) => f.metric.MetricName === 'FrontApiAuthFailures').map((f) => JSON.stringify(f.group)).sort();
-    assert.deepEqual(groups, [JSON.stringify(ref('ProcessLogGroup')), JSON.stringify(ref('ReconcileLogGroup'))]);
+    const filters = metricFilters(t()).filter((f) => f.metric.MetricName === 'FrontApiAuthFailures');
+    const groups = filters.map((f) => JSON.stringify(f.group)).sort();
+    assert.deepEqual(groups, [JSON.stringify(ref('ProcessLogGroup')), JSON.stringify(ref('ReconcileLogGroup')), JSON.stringify(ref('ReconcileLogGroup'))]);
+    assert.ok(filters.some((f) => matchesFilter(f.pattern, { message: 'front reconcile skipped', reason: 'token_unavailable' })));
+    assert.match(String(a.AlarmDescription), /SSM/);
   });
 
   it('all notify the alarm topic', () => {
@@ -747,6 +777,7 @@ describe('dashboard', () => {
       lag: '"EventLag"',
       'DLQ depth': '"ApproximateNumberOfMessagesVisible"',
       durations: '"AWS/Lambda","Duration"',
+      'reconcile errors': '"label":"reconcile errors"',
     };
     for (const [what, needle] of Object.entries(wanted)) assert.ok(text.includes(needle), `dashboard shows ${what}`);
     assert.ok(body.widgets.length >= 8);
@@ -820,7 +851,7 @@ describe('metric filters against the lines the built functions write', () => {
     assert.deepEqual(requests.filter((l) => matchesFilter(filter.pattern, l)).map((l) => l.reason), ['invalid_signature', 'stale_timestamp']);
   });
 
-  it('count processed, recovered, failed and dead-lettered events, their lag, and a refused Front API token', async () => {
+  it('count processed, recovered, failed and dead-lettered events, their lag, and a refused or unreadable Front API token', async () => {
     // Prepare: the built process function (with a registry whose handler fails on demand) and the built reconcile
     // function, on fauxqs and dynalite, against a fake Front API that refuses their token.
     const sqs = await startTestSqs('metrics');
@@ -850,10 +881,16 @@ describe('metric filters against the lines the built functions write', () => {
       // Act
       const processed = await captureLogLines(() => processFn({ Records: records }, lambdaContext(30_000)));
       const reconciled = await captureLogLines(() => reconcileFn({}, lambdaContext(30_000)));
+      // And a reconcile function that cannot read its token parameter (SSM unreachable): nothing is recovered either.
+      const unreadable = (await loadBundle<{ handler: (e: unknown, c: ReturnType<typeof lambdaContext>) => Promise<void> }>('reconcile', {
+        ...env, FRONT_API_TOKEN: '', FRONT_API_TOKEN_PARAM: '/front-webhooks/dev/api-token', AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:9',
+      })).handler;
+      const skipped = await captureLogLines(() => unreadable({}, lambdaContext(30_000)));
+      assert.deepEqual(skipped.lines.map((l) => [l.level, l.message, l.reason]), [['ERROR', 'front reconcile skipped', 'token_unavailable']]);
       // Assess: each filter, on its function's log group, counts exactly the lines it should.
       const groups = new Map<string, Array<Record<string, unknown>>>([
         [JSON.stringify(ref('ProcessLogGroup')), processed.lines],
-        [JSON.stringify(ref('ReconcileLogGroup')), reconciled.lines],
+        [JSON.stringify(ref('ReconcileLogGroup')), [...reconciled.lines, ...skipped.lines]],
       ]);
       const counted = new Map<string, unknown[]>();
       for (const f of metricFilters(dev.template)) {
@@ -866,7 +903,7 @@ describe('metric filters against the lines the built functions write', () => {
       assert.deepEqual(counted.get('EventsRecovered'), [1]);
       assert.deepEqual(counted.get('EventsFailed'), [1]);
       assert.deepEqual(counted.get('EventsDeadLettered'), [1]);
-      assert.equal(counted.get('FrontApiAuthFailures')?.length, 2, 'one from each function');
+      assert.equal(counted.get('FrontApiAuthFailures')?.length, 3, 'a refused token in each function, and the unreadable one');
       const lags = counted.get('EventLag') as number[];
       assert.equal(lags.length, 2);
       assert.ok(lags.every((lag) => typeof lag === 'number' && lag >= 1000), `lags ${lags}`);

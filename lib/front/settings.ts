@@ -23,7 +23,7 @@ export interface ReconcileSettings {
   overlapSeconds: number;
   /** Stop this far before now: events still being written are listed by the next run. */
   settleSeconds: number;
-  /** How far back the very first run looks (there is no watermark yet). */
+  /** How far back the very first run looks (there is no watermark yet); never past the record window (lib/reconcile.ts). */
   initialLookbackSeconds: number;
 }
 

@@ -132,8 +132,12 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
     return undefined;
   };
 
-  /** Moves a message to the DLQ with the reason; if the DLQ cannot be reached the record is retried later. */
-  async function deadLetter(record: SQSRecord, reason: DeadLetterReason, detail: string, extra: Record<string, string> = {}): Promise<RecordOutcome> {
+  /**
+   * Moves a message to the DLQ with the reason; if the DLQ cannot be reached the record is retried later.
+   * `conversationId`, when the message could be read, goes on the line (the conversation query finds it by it).
+   */
+  async function deadLetter(record: SQSRecord, reason: DeadLetterReason, detail: string, known: { conversationId?: string | undefined; extra?: Record<string, string> } = {}): Promise<RecordOutcome> {
+    const extra = known.extra ?? {};
     const attributes: Record<string, string> = {};
     for (const [name, value] of Object.entries(record.messageAttributes ?? {})) {
       if (value.stringValue !== undefined) attributes[name] = value.stringValue;
@@ -165,6 +169,7 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
         detail: detail.slice(0, 1024),
         eventId: attributes[ATTR.eventId],
         eventType: attributes[ATTR.eventType],
+        ...(known.conversationId && { conversationId: known.conversationId }),
         ...(extra[ATTR.attempts] && { attempts: Number(extra[ATTR.attempts]) }),
       });
     });
@@ -238,7 +243,7 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
 
     // The event itself, or fetched from Front (an event too large for SQS; a preview when the stage hydrates them).
     const resolved = await resolveEvent(decoded, deps.front, Math.min(now() + settings.handlerTimeoutMs, batch.deadline));
-    if (!resolved.ok && resolved.kind === 'dead_letter') return deadLetter(record, 'payload_too_large', resolved.detail);
+    if (!resolved.ok && resolved.kind === 'dead_letter') return deadLetter(record, 'payload_too_large', resolved.detail, { conversationId: queued.conversationId });
     // A refused token is the reason `front_unauthorized` on this line, which the front-api-token alarm counts.
     if (!resolved.ok) return deferred(record, queued, resolved.reason, resolved.detail, resolved.retryAfterSeconds);
     if (resolved.note === 'no_token' && !saidNoToken) {
@@ -322,7 +327,7 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
       });
     });
     if (willRetry) return { kind: 'retry', delaySeconds };
-    return deadLetter(record, 'handler_failed', reason, { [ATTR.attempts]: String(attempts) });
+    return deadLetter(record, 'handler_failed', reason, { conversationId: event.conversationId, extra: { [ATTR.attempts]: String(attempts) } });
   }
 
   /** Makes each unfinished message visible again when its retry is due (SQS: whole seconds, up to 10 per call). */

@@ -61,10 +61,15 @@ export function stateTableFromEnv(env: NodeJS.ProcessEnv): { tableName: string; 
   return { tableName, recordDays };
 }
 
-/** The state table's client: bounded connection and request times, a few fast retries. */
-export function createDynamoClient(endpoint?: string): DynamoDBClient {
+/**
+ * The state table's client: bounded connection and request times, a few fast retries. Without `region` the SDK's
+ * default chain decides (AWS_REGION in Lambda); a tool that names a region passes it, so every client it builds
+ * reaches the same one whatever the shell's AWS_REGION.
+ */
+export function createDynamoClient(endpoint?: string, options: { region?: string } = {}): DynamoDBClient {
   return new DynamoDBClient({
     ...(endpoint && { endpoint }),
+    ...(options.region && { region: options.region }),
     maxAttempts: 3,
     requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 },
   });
