@@ -52,12 +52,13 @@ export async function handleInspector(request: IncomingMessage, response: Server
       return json(response, 200, { entries: stack.timeline.since(since) });
     }
     if (request.method === 'GET' && path === '/_local/stream') {
-      response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      // connection: close, so the socket goes with the stream when the stopping stack ends it.
+      response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'close' });
       // A comment line sends the headers now: the page knows it is connected before the first line.
       response.write(': connected\n\n');
       const since = Number(request.headers['last-event-id'] ?? 0) || 0;
       for (const entry of stack.timeline.since(since)) response.write(`id: ${entry.seq}\ndata: ${JSON.stringify(entry)}\n\n`);
-      const unsubscribe = stack.timeline.subscribe((entry) => response.write(`id: ${entry.seq}\ndata: ${JSON.stringify(entry)}\n\n`));
+      const unsubscribe = stack.timeline.subscribe((entry) => response.write(`id: ${entry.seq}\ndata: ${JSON.stringify(entry)}\n\n`), () => response.end());
       request.on('close', unsubscribe);
       return;
     }
