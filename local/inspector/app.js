@@ -246,7 +246,7 @@ function connect() {
   source.onerror = () => {
     source.close();
     paint('connection', 'stack unreachable: retrying…', 'pill tone-bad');
-    setTimeout(() => { connect(); loadInfo(); refreshDlq(); }, 2000);
+    setTimeout(() => { connect(); loadInfo().catch(() => {}); refreshDlq(); }, 2000);
   };
   scheduleRender();
 }
@@ -259,7 +259,8 @@ function paint(id, text, className) {
 // Calls to the inspector's API.
 
 async function call(path, body) {
-  const response = await fetch(path, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(path, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    .catch(() => { throw new Error(`The local stack does not answer ${path}: is npm start still running?`); });
   const json = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(`${path} answered ${response.status}: ${json.message ?? response.statusText}`);
   return json;

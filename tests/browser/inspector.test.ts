@@ -218,6 +218,25 @@ describe('the inspector page, in Chromium', () => {
     assert.ok(overflow <= 0, `${overflow} px wider than the window`);
   });
 
+  it('says when the stack is gone, and shows the restarted stack whole once it is back', async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const port = stack.port;
+    const errorsBefore = pageErrors.length;
+    await stack.stop();
+    await page.getByText('stack unreachable: retrying…').waitFor({ timeout: WAIT_MS });
+    await page.getByText(/The local stack does not answer/).waitFor({ timeout: WAIT_MS });
+    stack = await startInspectorStack({ dir, port, secrets: { rule: RULE_SECRET, app: APP_SECRET } });
+    await page.getByText('live', { exact: true }).waitFor({ timeout: WAIT_MS });
+    // The restarted stack's timeline starts again: what the page showed before is gone, new events come in.
+    await page.locator('#items li.event').first().waitFor({ state: 'detached', timeout: WAIT_MS });
+    const [sent] = await sendFromPage({ type: 'inbound' });
+    await waitStatus(sent!.eventId!, 'processed');
+    // The dead letter ingest kept is in the state file, so in the DLQ panel again.
+    await page.locator('#dlq-letters li', { hasText: 'invalid_json' }).waitFor({ timeout: WAIT_MS });
+    // Chromium logs each refused connection while the stack is down: expected here, and only here.
+    pageErrors.splice(errorsBefore, Infinity, ...pageErrors.slice(errorsBefore).filter((e) => !/ERR_CONNECTION_REFUSED/.test(e)));
+  });
+
   it('ran without a script error, and loaded nothing but the stack', () => {
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(requested.filter((url) => !url.startsWith(`${origin}/`)), []);
