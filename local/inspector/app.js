@@ -246,7 +246,7 @@ function connect() {
   source.onerror = () => {
     source.close();
     paint('connection', 'stack unreachable: retrying…', 'pill tone-bad');
-    setTimeout(() => { connect(); loadInfo().catch(() => {}); refreshDlq(); }, 2000);
+    setTimeout(() => { connect(); refreshDlq(); }, 2000);
   };
   scheduleRender();
 }
@@ -268,14 +268,14 @@ async function call(path, body) {
 
 const notify = (text, tone = 'info') => paint('notice', text, `notice tone-${tone}`);
 
+/** The webhook URL and Front's event types, once: a restarted stack has the same (the page's URL is its port). */
 async function loadInfo() {
-  const info = await call('/_local/info');
-  $('webhook-url').textContent = info.url;
-  for (const select of [$('send-type'), $('filter-type')]) {
-    const chosen = select.value;
-    select.replaceChildren(...(select.id === 'filter-type' ? [el('option', { value: '', text: 'all types' })] : []), ...info.types.map((t) => el('option', { value: t, text: t })));
-    select.value = chosen || (select.id === 'send-type' ? 'inbound' : '');
-  }
+  const { url, types } = await call('/_local/info');
+  $('webhook-url').textContent = url;
+  const options = () => types.map((t) => el('option', { value: t, text: t, selected: t === 'inbound' }));
+  $('send-type').replaceChildren(...options());
+  $('filter-type').append(...options());
+  $('filter-type').value = '';
 }
 
 async function send(event) {
