@@ -6,6 +6,7 @@
  * - GET  /_local/dlq               the dead letters, with their reasons (peeked: they stay)
  * - POST /_local/dlq/redrive       {"ids": [...]} or {"all": true}: back to the queue (lib/dlq.ts redriveAll)
  * - POST /_local/send              {"type", "scheme"?, "preview"?, "count"?, "missed"?, "deadLetter"?}: sample events
+ * - POST /_local/reconcile         runs the reconciliation now (else every 30 s): a "missed" event shows up at once
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -51,15 +52,22 @@ export async function handleInspector(request: IncomingMessage, response: Server
       return json(response, 200, { entries: stack.timeline.since(since) });
     }
     if (request.method === 'GET' && path === '/_local/stream') {
-      response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      // connection: close, so the socket goes with the stream when the stopping stack ends it.
+      response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'close' });
+      // A comment line sends the headers now: the page knows it is connected before the first line.
+      response.write(': connected\n\n');
       const since = Number(request.headers['last-event-id'] ?? 0) || 0;
       for (const entry of stack.timeline.since(since)) response.write(`id: ${entry.seq}\ndata: ${JSON.stringify(entry)}\n\n`);
-      const unsubscribe = stack.timeline.subscribe((entry) => response.write(`id: ${entry.seq}\ndata: ${JSON.stringify(entry)}\n\n`));
+      const unsubscribe = stack.timeline.subscribe((entry) => response.write(`id: ${entry.seq}\ndata: ${JSON.stringify(entry)}\n\n`), () => response.end());
       request.on('close', unsubscribe);
       return;
     }
     if (request.method === 'GET' && path === '/_local/info') {
       return json(response, 200, { url: stack.url, types: FRONT_EVENT_TYPES, queueUrl: stack.queueUrl, dlqUrl: stack.dlqUrl });
+    }
+    if (request.method === 'POST' && path === '/_local/reconcile') {
+      await stack.reconcile();
+      return json(response, 200, { done: true });
     }
     const client = await localSqsClient(stack.sqsEndpoint);
     if (request.method === 'GET' && path === '/_local/dlq') {

@@ -414,7 +414,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stop() {
         stopping ??= (async () => {
           // No new request, no new batch; what is in flight finishes; then the state is saved and all closes.
-          await new Promise<void>((r) => { server.close(() => r()); server.closeIdleConnections(); });
+          // The inspector's live streams end here: they would keep the server open for ever.
+          await new Promise<void>((r) => { server.close(() => r()); server.closeIdleConnections(); timeline.close(); });
           clearInterval(reconcileTimer);
           await reconciling;
           await processSource.drain();

@@ -13,7 +13,7 @@ export interface TimelineEntry {
 
 export class Timeline {
   private readonly entries: TimelineEntry[] = [];
-  private readonly listeners = new Set<(entry: TimelineEntry) => void>();
+  private readonly listeners = new Map<(entry: TimelineEntry) => void, (() => void) | undefined>();
   private seq = 0;
 
   constructor(private readonly max = 2000) {}
@@ -22,7 +22,7 @@ export class Timeline {
     const entry = { seq: ++this.seq, fn, line };
     this.entries.push(entry);
     if (this.entries.length > this.max) this.entries.splice(0, this.entries.length - this.max);
-    for (const listener of this.listeners) listener(entry);
+    for (const listener of this.listeners.keys()) listener(entry);
   }
 
   /** Entries after `seq` (all kept ones for 0). */
@@ -30,8 +30,16 @@ export class Timeline {
     return this.entries.filter((e) => e.seq > seq);
   }
 
-  subscribe(listener: (entry: TimelineEntry) => void): () => void {
-    this.listeners.add(listener);
+  /** `onClose` runs when the timeline closes (the stack stops). */
+  subscribe(listener: (entry: TimelineEntry) => void, onClose?: () => void): () => void {
+    this.listeners.set(listener, onClose);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Ends every subscription: a page's live stream must not keep the stopping stack's server open. */
+  close(): void {
+    const onCloses = [...this.listeners.values()];
+    this.listeners.clear();
+    for (const onClose of onCloses) onClose?.();
   }
 }
