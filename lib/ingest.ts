@@ -243,30 +243,27 @@ export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Pro
         }),
       }, { scheme, receivedAt });
       await sendToQueue(deps.sqs, deps.queueUrl, reference, deps.sendDeadlineMs);
+      return queued({
+        status: 'queued',
+        eventId: event.id,
+        reference: true,
+        message: `The body is ${request.body.length} bytes; a queued message holds at most ${MAX_MESSAGE_BYTES}. A reference was queued instead: the event is fetched from Front's API when it is processed.`,
+      });
+    }
+    await sendToQueue(deps.sqs, deps.queueUrl, message, deps.sendDeadlineMs);
+    return queued({ status: 'queued', eventId: event.id });
+
+    function queued(answer: { status: 'queued'; eventId: string; reference?: true; message?: string }): Result {
       return {
         outcome: 'queued',
         status: 202,
         scheme,
         ...ids,
         ...(conversationId && { conversationId }),
-        reference: true,
-        response: reply(202, {
-          status: 'queued',
-          eventId: event.id,
-          reference: true,
-          message: `The body is ${request.body.length} bytes; a queued message holds at most ${MAX_MESSAGE_BYTES}. A reference was queued instead: the event is fetched from Front's API when it is processed.`,
-        }),
+        ...(answer.reference && { reference: true }),
+        response: reply(202, answer),
       };
     }
-    await sendToQueue(deps.sqs, deps.queueUrl, message, deps.sendDeadlineMs);
-    return {
-      outcome: 'queued',
-      status: 202,
-      scheme,
-      ...ids,
-      ...(conversationId && { conversationId }),
-      response: reply(202, { status: 'queued', eventId: event.id }),
-    };
   }
 
   function unavailable(error: QueueUnavailableError | SecretsUnavailableError): Result {
