@@ -275,9 +275,9 @@ export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Pro
       detail: error.message,
       response: reply(503, {
         error: what,
-        message: what === 'queue_unavailable'
-          ? 'The event could not be queued, so it was not accepted. Retry later.'
-          : 'The signing secrets could not be read, so the request could not be verified. Retry later.',
+        message: error instanceof SecretsUnavailableError
+          ? `The signing secret could not be read (${error.where}), so the request could not be verified. Retry later.`
+          : 'The event could not be queued, so it was not accepted. Retry later.',
       }, { 'retry-after': '5' }),
     };
   }

@@ -19,6 +19,13 @@ export type SecretSource = { kind: 'value'; value: string } | { kind: 'ssm'; nam
 
 export class SecretsUnavailableError extends Error {
   override readonly name = 'SecretsUnavailableError';
+  /** The parameter and region it tried ("SSM parameter /svc/stage/rule-secret in eu-west-1"): names, no values. */
+  readonly where: string;
+
+  constructor(message: string, options: ErrorOptions & { where: string }) {
+    super(message, options);
+    this.where = options.where;
+  }
 }
 
 export function splitSecrets(value: string): string[] {
@@ -78,15 +85,21 @@ export function createSecretStore(
     if (pending) return pending;
     const attempt = (async () => {
       let value: string | undefined;
+      // Where it looked, for the 503 and the log line: a parameter put in another region is the usual mistake.
+      const region = async () => ssm().config.region().catch(() => 'an unknown region');
       try {
         const output = await ssm().send(new GetParameterCommand({ Name: name, WithDecryption: true }));
         value = output.Parameter?.Value;
       } catch (error) {
         const detail = error instanceof Error ? error.message : String(error);
-        throw new SecretsUnavailableError(`could not read SSM parameter ${name}: ${detail}`, { cause: error });
+        const where = `SSM parameter ${name} in ${await region()}`;
+        throw new SecretsUnavailableError(`could not read ${where}: ${detail}`, { cause: error, where });
       }
       const secrets = value === undefined ? [] : splitSecrets(value);
-      if (secrets.length === 0) throw new SecretsUnavailableError(`SSM parameter ${name} is empty`);
+      if (secrets.length === 0) {
+        const where = `SSM parameter ${name} in ${await region()}`;
+        throw new SecretsUnavailableError(`${where} is empty`, { where });
+      }
       cached.set(scheme, { secrets, readAt: now() });
       return secrets;
     })().finally(() => reading.delete(scheme));

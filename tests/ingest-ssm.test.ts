@@ -153,6 +153,9 @@ describe('secrets from SSM Parameter Store', () => {
     assert.deepEqual(Object.keys(response.json).sort(), ['error', 'message']);
     assert.equal(response.json.error, 'secrets_unavailable');
     assert.match(ingest.logs[0]?.detail ?? '', new RegExp(RULE_PARAM));
+    // Which parameter and region it tried, so a parameter put in another region is found at once.
+    assert.match(String(response.json.message), new RegExp(`SSM parameter ${RULE_PARAM} in us-east-1`));
+    assert.match(ingest.logs[0]?.detail ?? '', new RegExp(`SSM parameter ${RULE_PARAM} in us-east-1`));
     assert.equal((await sqs.drain(sqs.queueUrl)).length, 0);
   });
 
@@ -172,6 +175,7 @@ describe('secrets from SSM Parameter Store', () => {
     assert.equal(withEmptyParameter.status, 503);
     assert.equal(withEmptyParameter.json.error, 'secrets_unavailable');
     assert.match(empty.logs[0]?.detail ?? '', /is empty/);
+    assert.match(String(withEmptyParameter.json.message), new RegExp(`SSM parameter ${RULE_PARAM} in us-east-1`));
   });
 
   it('answers 503 before Front gives up when SSM cannot be reached', async () => {
