@@ -88,7 +88,9 @@ function memoryStore(): EventStore {
     async get(id) { return items.get(id); },
     async markProcessed(id, at) { items.set(id, { attempts: items.get(id)?.attempts ?? 0, processedAt: at.toISOString() }); return {}; },
     async recordFailure(id) { const attempts = (items.get(id)?.attempts ?? 0) + 1; items.set(id, { attempts }); return attempts; },
-    async processedAmong(ids) { return new Set(ids.filter((id) => items.get(id)?.processedAt)); },
+    async knownAmong(ids) {
+      return { processed: new Set(ids.filter((id) => items.get(id)?.processedAt)), failing: new Set(ids.filter((id) => !items.get(id)?.processedAt && (items.get(id)?.attempts ?? 0) > 0)) };
+    },
   };
 }
 

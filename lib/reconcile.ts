@@ -16,7 +16,7 @@ export interface ReconcileDeps {
   front: Pick<FrontApiClient, 'listEvents'>;
   sqs: SQSClient;
   queueUrl: string;
-  store: Pick<EventStore, 'processedAmong'>;
+  store: Pick<EventStore, 'knownAmong'>;
   /** Bound of one SQS call. */
   sendDeadlineMs?: number;
   now?: () => number;
@@ -37,6 +37,11 @@ export interface ReconcileProgress {
   seen: number;
   /** Of those, events whose handler had already succeeded. */
   alreadyProcessed: number;
+  /**
+   * Of those, events the webhook path delivered whose handler failed: retried, or in the DLQ for an operator to
+   * redrive. Not queued again: a second copy would only fail beside the first, and they were not missed.
+   */
+  alreadyFailing: number;
   /** Events queued (or that would be, in a dry run), references for events too large for SQS included. */
   enqueued: number;
   /** Of the enqueued, events too large for SQS, queued as a reference the process function fetches. */
@@ -120,7 +125,7 @@ export async function reconcileWindow(
 ): Promise<ReconcileResult> {
   const now = deps.now ?? Date.now;
   const sendDeadlineMs = deps.sendDeadlineMs ?? 5000;
-  const progress: ReconcileProgress = { pages: 0, seen: 0, alreadyProcessed: 0, enqueued: 0, referenced: 0, unusable: 0, rateLimitWaits: 0, waitedMs: 0, doneThrough: window.after };
+  const progress: ReconcileProgress = { pages: 0, seen: 0, alreadyProcessed: 0, alreadyFailing: 0, enqueued: 0, referenced: 0, unusable: 0, rateLimitWaits: 0, waitedMs: 0, doneThrough: window.after };
   // Pages must come oldest first for the watermark to move page by page; if Front ever returned them otherwise,
   // nothing moves until the whole window is done.
   let ordered = true;
@@ -158,11 +163,12 @@ export async function reconcileWindow(
         if (emitted === undefined || emitted < newest) ordered = false;
         else newest = emitted;
       }
-      const done = events.length > 0 ? await deps.store.processedAmong(events.map((e) => e.id)) : new Set<string>();
+      const known = events.length > 0 ? await deps.store.knownAmong(events.map((e) => e.id)) : { processed: new Set<string>(), failing: new Set<string>() };
       const receivedAt = new Date(now()).toISOString();
-      const missing = events.filter((e) => !done.has(e.id)).map((e) => recoveredMessage(e, receivedAt));
+      const missing = events.filter((e) => !known.processed.has(e.id) && !known.failing.has(e.id)).map((e) => recoveredMessage(e, receivedAt));
       if (!options.dryRun) await sendBatchToQueue(deps.sqs, deps.queueUrl, missing.map((m) => m.message), sendDeadlineMs);
-      progress.alreadyProcessed += done.size;
+      progress.alreadyProcessed += known.processed.size;
+      progress.alreadyFailing += known.failing.size;
       progress.enqueued += missing.length;
       progress.referenced += missing.filter((m) => m.referenced).length;
       if (ordered) progress.doneThrough = Math.min(Math.max(progress.doneThrough, newest), window.before);
@@ -210,7 +216,7 @@ export async function reconcileScheduled(
     ...(wanted < oldest && { notCovered: { after: wanted, before: Math.min(oldest, window.before) } }),
   };
   if (window.before <= window.after) {
-    const progress = { pages: 0, seen: 0, alreadyProcessed: 0, enqueued: 0, referenced: 0, unusable: 0, rateLimitWaits: 0, waitedMs: 0, doneThrough: window.before };
+    const progress = { pages: 0, seen: 0, alreadyProcessed: 0, alreadyFailing: 0, enqueued: 0, referenced: 0, unusable: 0, rateLimitWaits: 0, waitedMs: 0, doneThrough: window.before };
     return { window, progress, complete: true, resumeAfter: window.before, ...extra };
   }
   const result = await reconcileWindow(deps, window, {

@@ -78,7 +78,7 @@ export function describeLine(line: Record<string, unknown>): Printed | undefined
         tone: line.complete === true ? 'info' : line.stoppedBecause === 'unauthorized' ? 'bad' : 'warn',
         text: join(
           `${time(line)}  ${SYMBOLS.reconcile} ${pad('reconcile', 15)}`,
-          `seen ${line.seen ?? 0}, already processed ${line.alreadyProcessed ?? 0}, recovered ${line.enqueued ?? 0}`,
+          `seen ${line.seen ?? 0}, already processed ${line.alreadyProcessed ?? 0}${line.alreadyFailing ? `, failing ${line.alreadyFailing}` : ''}, recovered ${line.enqueued ?? 0}`,
           line.complete === true ? `through ${String(line.watermark ?? '').slice(11, 19)}` : `stopped: ${line.stoppedBecause}${line.detail ? ` (${line.detail})` : ''}`,
         ),
       };

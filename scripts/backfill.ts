@@ -173,7 +173,7 @@ const inboxes = list(values.inboxes);
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 const tty = process.stderr.isTTY;
 const progressLine = (p: ReconcileProgress) =>
-  `pages ${p.pages} · seen ${p.seen} · already processed ${p.alreadyProcessed} · ${values['dry-run'] ? 'would enqueue' : 'enqueued'} ${p.enqueued}` +
+  `pages ${p.pages} · seen ${p.seen} · already processed ${p.alreadyProcessed}${p.alreadyFailing ? ` · failing (retried or in the DLQ) ${p.alreadyFailing}` : ''} · ${values['dry-run'] ? 'would enqueue' : 'enqueued'} ${p.enqueued}` +
   `${p.referenced ? ` (${p.referenced} as references)` : ''} · rate-limit waits ${p.rateLimitWaits} (${Math.round(p.waitedMs / 1000)} s) · through ${iso(p.doneThrough)}`;
 
 console.error(`backfill ${t.where}: events emitted ${iso(after)} → ${iso(before)}${types.length ? `, types ${types.join(',')}` : ''}${inboxes.length ? `, inboxes ${inboxes.join(',')}` : ''}${values['dry-run'] ? ' (dry run: nothing is queued)' : ''}`);
@@ -208,7 +208,7 @@ const resume = [
 ].join(' ');
 console.log(JSON.stringify({ window: { after: iso(after), before: iso(before) }, dryRun: values['dry-run'], complete: result.complete, ...(result.stoppedBecause && { stoppedBecause: result.stoppedBecause, detail: result.detail }), ...result.progress, doneThrough: iso(result.progress.doneThrough) }));
 if (result.complete) {
-  console.error(`done: ${result.progress.enqueued} event(s) ${values['dry-run'] ? 'would be' : ''} queued, ${result.progress.alreadyProcessed} already processed, of ${result.progress.seen} Front listed.`);
+  console.error(`done: ${result.progress.enqueued} event(s) ${values['dry-run'] ? 'would be' : ''} queued, ${result.progress.alreadyProcessed} already processed, ${result.progress.alreadyFailing ? `${result.progress.alreadyFailing} failing (retried or in the DLQ), ` : ''}of ${result.progress.seen} Front listed.`);
 } else {
   console.error(`stopped (${result.stoppedBecause}: ${result.detail}).\nEverything up to ${iso(result.resumeAfter)} is queued. Resume with:\n  ${resume}`);
   process.exitCode = 1;

@@ -10,6 +10,8 @@ import type { FrontEventBody } from '../lib/front/event.ts';
 import { randomId, sampleEvent } from '../lib/front/samples.ts';
 import { defineHandlers, type FrontEventHandler } from '../lib/handlers/types.ts';
 import { MAX_MESSAGE_BYTES } from '../lib/queue.ts';
+import { readDeadLetters, release } from '../lib/dlq.ts';
+import { DEFAULT_SETTINGS } from '../lib/process/settings.ts';
 import { reconcileScheduled, type ReconcileDeps } from '../lib/reconcile.ts';
 import { createDynamoClient, createDynamoEventStore, createDynamoWatermark } from '../lib/store/events.ts';
 import { startFakeFront } from '../local/fake-front.ts';
@@ -18,9 +20,13 @@ import { startTestStack, waitFor, type TestStack } from './helpers/local.ts';
 import { startTestSqs } from './helpers/sqs.ts';
 import { startTestStore } from './helpers/store.ts';
 
-/** What the handlers saw, by event id. */
+/** What the handlers saw, by event id; the handler throws for the ids in `failing`. */
 const seen = new Map<string, FrontEventBody[]>();
-const record: FrontEventHandler = (event) => { seen.set(event.id, [...(seen.get(event.id) ?? []), event.body]); };
+const failing = new Set<string>();
+const record: FrontEventHandler = (event) => {
+  seen.set(event.id, [...(seen.get(event.id) ?? []), event.body]);
+  if (failing.has(event.id)) throw new Error('the CRM answered 503');
+};
 
 const SETTLE_MS = 2500; // the local stack's reconcile waits 2 s before listing an event (RECONCILE_SETTLE_SECONDS)
 
@@ -67,6 +73,33 @@ describe('reconciliation on the local stack', () => {
     assert.equal(t.metrics.recoveries, missed.length, 'the recovered metric counts them: the webhook path needs a look');
     assert.ok(t.stack.front.requests.every((r) => r.status === 200), 'every Front API request was answered');
     assert.ok(t.stack.front.requests.length >= Math.ceil(events.length / 15), 'pages of at most 15');
+  });
+
+  it('leaves an event the webhook delivered and whose handler failed in the DLQ: not recovered, not run again', async () => {
+    // Prepare: Front emits two events of one conversation; the webhook delivers the first, whose handler always
+    // fails; the second is never delivered.
+    const conversationId = randomId('cnv');
+    const now = Date.now() / 1000;
+    const [broken, missed] = [now - 2, now - 1].map((emittedAt) => sampleEvent({ type: 'tag', conversationId, emittedAt }));
+    for (const event of [broken!, missed!]) t.stack.front.record(event);
+    failing.add(broken!.id);
+    // Act: the delivery fails every attempt and is dead-lettered; then the reconciliation runs.
+    assert.equal((await t.post(broken!)).status, 202);
+    await waitFor('the failing event dead-lettered', () => t.logs.some((l) => l.message === 'front event dead-lettered' && l.eventId === broken!.id) || undefined, 30_000);
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    await t.stack.expireDeduplication(); // a reconciliation minutes later: SQS would no longer drop a copy
+    await t.stack.reconcile();
+    // The missed event is queued in the same conversation, behind any copy of the failed one: once it is processed,
+    // a recovered copy of the failed one would have run before it.
+    await t.waitProcessed([missed!.id], 30_000);
+    // Assess
+    assert.equal(seen.get(broken!.id)?.length, DEFAULT_SETTINGS.maxHandlerAttempts, 'its handler ran only the attempts of the webhook delivery');
+    const recovered = t.processed().filter((l) => l.arrival === 'recovered').map((l) => l.eventId);
+    assert.ok(recovered.includes(missed!.id) && !recovered.includes(broken!.id), 'only the missed event was recovered');
+    const letters = (await readDeadLetters(t.sqs, t.stack.dlqUrl, 2)).filter((l) => l.eventId === broken!.id);
+    await release(t.sqs, t.stack.dlqUrl, letters);
+    assert.equal(letters.length, 1, 'one letter in the DLQ for it, to fix and redrive');
+    failing.delete(broken!.id);
   });
 
   it('honours a 429 storm: no request before Retry-After, and everything is recovered', async () => {

@@ -24,6 +24,11 @@ export interface EventState {
   attempts: number;
 }
 
+export interface KnownEvents {
+  processed: Set<string>;
+  failing: Set<string>;
+}
+
 export interface EventStore {
   /**
    * The event's state, or undefined when it has none (or its record expired). Eventually consistent unless
@@ -34,8 +39,12 @@ export interface EventStore {
   markProcessed(eventId: string, at: Date): Promise<{ earlier?: string }>;
   /** Records one failed handler attempt and returns the attempts so far, this one included. */
   recordFailure(eventId: string, at: Date): Promise<number>;
-  /** Which of these events (at most 100) a handler already succeeded for: one BatchGetItem, eventually consistent. */
-  processedAmong(eventIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * Which of these events (at most 100) the pipeline already has: `processed`, a handler succeeded; `failing`, its
+   * handler failed and it is being retried or was dead-lettered (an operator redrives it from the DLQ). One
+   * BatchGetItem, eventually consistent.
+   */
+  knownAmong(eventIds: readonly string[]): Promise<KnownEvents>;
 }
 
 export class StoreUnavailableError extends Error {
@@ -132,26 +141,29 @@ export function createDynamoEventStore(options: DynamoStoreOptions): EventStore 
       }
     },
 
-    async processedAmong(eventIds) {
-      const done = new Set<string>();
+    async knownAmong(eventIds) {
+      const known: KnownEvents = { processed: new Set(), failing: new Set() };
       let keys = [...new Set(eventIds)].map(eventKey);
       // DynamoDB may leave some keys unread under load: ask again for those, twice; an event still unread is
-      // treated as not processed, which at worst queues it again (and the state table skips it then).
+      // treated as unknown, which at worst queues it again (and the state table skips it then).
       for (let round = 0; round < 3 && keys.length > 0; round++) {
         let response;
         try {
           response = await client.send(new BatchGetItemCommand({
-            RequestItems: { [tableName]: { Keys: keys, ProjectionExpression: '#pk, processedAt, #ttl', ExpressionAttributeNames: { '#pk': table.partitionKey, '#ttl': ttl } } },
+            RequestItems: { [tableName]: { Keys: keys, ProjectionExpression: '#pk, processedAt, attempts, #ttl', ExpressionAttributeNames: { '#pk': table.partitionKey, '#ttl': ttl } } },
           }));
         } catch (error) {
           throw unavailable(tableName, error);
         }
         for (const item of response.Responses?.[tableName] ?? []) {
-          if (live(item) && item.processedAt?.S) done.add((item[table.partitionKey]?.S ?? '').replace(/^event#/, ''));
+          if (!live(item)) continue;
+          const id = (item[table.partitionKey]?.S ?? '').replace(/^event#/, '');
+          if (item.processedAt?.S) known.processed.add(id);
+          else if (Number(item.attempts?.N ?? 0) > 0) known.failing.add(id);
         }
         keys = response.UnprocessedKeys?.[tableName]?.Keys ?? [];
       }
-      return done;
+      return known;
     },
 
     async recordFailure(eventId, at) {

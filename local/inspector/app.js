@@ -171,7 +171,7 @@ function renderReconcile(item) {
   const done = l.complete === true;
   Object.assign(item, { group: 'reconcile', search: searchable('reconcile', l.stoppedBecause, l.detail) });
   return el('li', { class: `item reconcile tone-${done ? 'info' : 'warn'}` },
-    head(l, 'reconcile run', done ? 'info' : 'warn', el('span', { class: 'tags' }, dot(`seen ${l.seen ?? 0}`, `already processed ${l.alreadyProcessed ?? 0}`,
+    head(l, 'reconcile run', done ? 'info' : 'warn', el('span', { class: 'tags' }, dot(`seen ${l.seen ?? 0}`, `already processed ${l.alreadyProcessed ?? 0}`, l.alreadyFailing > 0 && `failing ${l.alreadyFailing}`,
       `recovered ${l.enqueued ?? 0}`, done && `complete through ${clock(l.watermark)}`))),
     !done && reasonLine(`stopped: ${str(l.stoppedBecause)}`, l.detail),
     linesDetail(item.lines));
