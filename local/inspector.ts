@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { readDeadLetters, redriveAll, release, select } from '../lib/dlq.ts';
 import { FRONT_EVENT_TYPES } from '../lib/front/event-types.ts';
 import { localSqsClient } from './sqs.ts';
+import { createDynamoEventStore } from '../lib/store/events.ts';
+import { localDynamoClient } from './dynamodb.ts';
 import { sendOne, type SendResult } from './send.ts';
 import type { LocalStack } from './stack.ts';
 
@@ -96,7 +98,9 @@ export async function handleInspector(request: IncomingMessage, response: Server
         results.push(await sendOne({
           url: stack.url, scheme, secret: stack.secrets[scheme].split(',')[0]!.trim(), type, preview: body.preview === true,
           frontUrl: stack.frontUrl, missed: body.missed === true,
-          ...(body.deadLetter === true && { deadLetter: { client, dlqUrl: stack.dlqUrl } }),
+          ...(body.deadLetter === true && {
+            deadLetter: { client, dlqUrl: stack.dlqUrl, store: createDynamoEventStore({ client: localDynamoClient(stack.dynamoEndpoint), tableName: stack.tableName }) },
+          }),
         }));
       }
       return json(response, 200, { results });

@@ -10,6 +10,7 @@ import { appEnvelope, sampleEvent, signedHeaders, syncEnvelope } from '../lib/fr
 import { ATTR, eventMessage, failureAttributes, sendToQueue } from '../lib/queue.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
 import type { Scheme } from '../lib/signature.ts';
+import type { EventStore } from '../lib/store/events.ts';
 
 export interface SendOptions {
   /** The webhook URL (the local stack's, or a deployed one). */
@@ -26,7 +27,7 @@ export interface SendOptions {
   /** Record the event in the fake Front API only: the webhook Front never delivered. */
   missed?: boolean;
   /** Put the event in this DLQ as a handler that failed every attempt leaves it, instead of sending it. */
-  deadLetter?: { client: SQSClient; dlqUrl: string };
+  deadLetter?: DeadLetterTarget;
 }
 
 export type SendResult =
@@ -41,13 +42,24 @@ export async function recordInFront(frontUrl: string, events: FrontEventBody[]):
   if (!response.ok) throw new Error(`the fake Front API answered ${response.status}: ${await response.text()}`);
 }
 
-/** Exactly what the process function writes to the DLQ when an event's handler failed its last attempt. */
-export async function deadLetterSample(event: FrontEventBody, target: { client: SQSClient; dlqUrl: string }): Promise<number> {
+/** The local DLQ, and the state table where the process function counts an event's failed attempts. */
+export interface DeadLetterTarget {
+  client: SQSClient;
+  dlqUrl: string;
+  store: Pick<EventStore, 'recordFailure'>;
+}
+
+/**
+ * Exactly what the process function leaves when an event's handler failed its last attempt: the failed attempts in
+ * the state table (so a redrive that fails again is dead-lettered at once, as a real letter's is), then the letter.
+ */
+export async function deadLetterSample(event: FrontEventBody, target: DeadLetterTarget): Promise<number> {
   const message = eventMessage(Buffer.from(JSON.stringify(event)), event, { scheme: 'rule', receivedAt: new Date().toISOString() });
   const attempts = queues.processing.maxHandlerAttempts;
   Object.assign(message.attributes, failureAttributes('handler_failed', 'Error: the CRM answered 503 (a dead letter made by npm run send --dead-letter)'), { [ATTR.attempts]: String(attempts) });
   message.groupId = `handler_failed-${event.id}`;
   message.deduplicationId = `handler_failed-${event.id}`;
+  for (let attempt = 0; attempt < attempts; attempt++) await target.store.recordFailure(event.id, new Date());
   await sendToQueue(target.client, target.dlqUrl, message, 5000);
   return attempts;
 }

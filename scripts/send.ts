@@ -10,8 +10,11 @@ import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { parseCli, usageError } from './cli.ts';
 import { FRONT_EVENT_TYPES } from '../lib/front/event-types.ts';
 import queues from '../lib/queues.json' with { type: 'json' };
+import { createDynamoEventStore } from '../lib/store/events.ts';
+import table from '../lib/table.json' with { type: 'json' };
+import { DEFAULT_DYNAMODB_PORT, localDynamoClient } from '../local/dynamodb.ts';
 import { DEFAULT_SQS_PORT, LOCAL_PREFIX, localSqsClient } from '../local/sqs.ts';
-import { sendOne, type SendResult } from '../local/send.ts';
+import { sendOne, type DeadLetterTarget, type SendResult } from '../local/send.ts';
 import { DEFAULT_FAKE_FRONT_PORT, DEFAULT_PORT, DEV_SECRETS } from '../local/stack.ts';
 
 const USAGE = `Usage: npm run send -- [--type T] [--scheme rule|app] [--preview] [--count N] [--conversation ID]
@@ -75,11 +78,13 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ''}` : String(error);
 }
 
-async function localDlq(): Promise<{ client: SQSClient; dlqUrl: string }> {
+async function localDlq(): Promise<DeadLetterTarget> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const client = await localSqsClient(`http://127.0.0.1:${process.env.SQS_PORT ?? DEFAULT_SQS_PORT}`);
   try {
-    return { client, dlqUrl: (await client.send(new GetQueueUrlCommand({ QueueName: `${LOCAL_PREFIX}-${queues.deadLetter.name}` }))).QueueUrl ?? '' };
+    const dlqUrl = (await client.send(new GetQueueUrlCommand({ QueueName: `${LOCAL_PREFIX}-${queues.deadLetter.name}` }))).QueueUrl ?? '';
+    const dynamo = localDynamoClient(`http://127.0.0.1:${process.env.DYNAMODB_PORT ?? DEFAULT_DYNAMODB_PORT}`);
+    return { client, dlqUrl, store: createDynamoEventStore({ client: dynamo, tableName: `${LOCAL_PREFIX}-${table.name}` }) };
   } catch (error) {
     console.error(`Cannot find the local DLQ: ${describe(error)}\n${notRunning(`SQS at 127.0.0.1:${process.env.SQS_PORT ?? DEFAULT_SQS_PORT}`)}`);
     process.exit(1);

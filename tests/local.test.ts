@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import queues from '../lib/queues.json' with { type: 'json' };
 import { sampleEvent, signedHeaders } from '../lib/front/samples.ts';
 import { defineHandlers } from '../lib/handlers/types.ts';
 import { readState } from '../local/persist.ts';
@@ -187,6 +188,9 @@ describe('npm start keeps its state across a restart', () => {
       });
       // Assess
       assert.match(listed.stdout(), new RegExp(`${letterId}\ttag\t.*handler_failed`));
+      // As after a real dead-lettering, the state table counts the failed attempts: the redrive is the next one.
+      const redriven = jsonLines(stack.stdout()).find((l) => l.message === 'front event processed' && l.eventId === letterId);
+      assert.equal(redriven?.attempt, queues.processing.maxHandlerAttempts + 1);
     } finally {
       stack.process.kill('SIGINT');
       assert.equal(await stack.exited, 0);
