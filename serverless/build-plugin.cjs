@@ -17,6 +17,8 @@ const path = require('node:path');
 const BUILD_COMMAND = ['npm', ['run', '--silent', 'build']];
 /** Filesystems with coarse timestamps may date a file written during the build slightly before it started. */
 const MTIME_TOLERANCE_MS = 2000;
+/** IAM's limit on a role name. */
+const IAM_NAME_MAX = 64;
 
 class BuildPlugin {
   /**
@@ -30,6 +32,8 @@ class BuildPlugin {
     this.built = false;
     const build = () => this.build();
     this.hooks = {
+      // Before anything is built: a stage name too long for AWS's name limits fails here, not in CloudFormation.
+      'before:package:initialize': () => this.checkNames(),
       // `sls package`, and `sls deploy` (which runs the package lifecycle unless given --package).
       'before:package:createDeploymentArtifacts': build,
       // `sls deploy function -f <name>` packages through this lifecycle instead; serverless-esbuild hooks
@@ -57,6 +61,29 @@ class BuildPlugin {
       .map((fn) => fn.package && fn.package.artifact)
       .filter((artifact) => typeof artifact === 'string' && !artifact.startsWith('s3://'))
       .map((artifact) => ({ artifact, file: path.resolve(this.serverless.serviceDir, artifact) }));
+  }
+
+  /**
+   * IAM role names are at most 64 characters, and serverless.yml names each role
+   * <service>-<stage>-<region>-<function> (unique per account). CloudFormation would refuse a longer one only
+   * minutes into a deploy; say at once which stage length fits this region.
+   */
+  checkNames() {
+    const provider = this.serverless.getProvider('aws');
+    const stage = String(provider.getStage());
+    const region = String(provider.getRegion());
+    const resources = (this.serverless.service.resources && this.serverless.service.resources.Resources) || {};
+    const roles = Object.entries(resources)
+      .map(([id, resource]) => ({ id, name: resource && resource.Properties && resource.Properties.RoleName }))
+      .filter((role) => typeof role.name === 'string');
+    const longest = roles.sort((a, b) => b.name.length - a.name.length)[0];
+    if (!longest || longest.name.length <= IAM_NAME_MAX) return;
+    const fits = IAM_NAME_MAX - (longest.name.length - stage.length);
+    throw new this.serverless.classes.Error(
+      `The stage name "${stage}" is too long for ${region}: the IAM role ${longest.id} would be named "${longest.name}" ` +
+        `(${longest.name.length} characters; IAM allows ${IAM_NAME_MAX}). Use a stage name of at most ${fits} characters.`,
+      'FRONT_WEBHOOKS_STAGE_TOO_LONG',
+    );
   }
 
   build() {

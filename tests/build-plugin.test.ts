@@ -127,6 +127,19 @@ describe('sls package builds first', () => {
     assert.match(outputs[1]!, /prebuilt\/ingest\.zip predates this build \(npm run --silent build did not write it\): it would deploy stale code/);
   });
 
+  it('refuses a stage name too long for IAM\'s role names before building, saying how long it may be', async () => {
+    const dir = serviceCopy();
+    const stage = 'a'.repeat(30);
+    const output = await sls(dir, ['package', '--stage', stage, '--region', 'ap-southeast-2']).then(
+      () => assert.fail('sls package succeeded'),
+      (error: Error & { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`,
+    );
+    // front-webhooks-<stage>-ap-southeast-2-reconcile: 40 characters and the stage; IAM allows 64.
+    assert.match(output, new RegExp(`The stage name "${stage}" is too long for ap-southeast-2: the IAM role \\w+ would be named "front-webhooks-${stage}-ap-southeast-2-reconcile" \\(70 characters; IAM allows 64\\)\\. Use a stage name of at most 24 characters\\.`));
+    assert.ok(!existsSync(join(dir, 'dist')), 'nothing built');
+    assert.ok(!existsSync(join(dir, '.serverless', 'cloudformation-template-update-stack.json')), 'no template');
+  });
+
   it('is the only build: `npm run package` is `sls package`', () => {
     const { scripts } = readJson<{ scripts: Record<string, string> }>(join(ROOT, 'package.json'));
     assert.equal(scripts.package, 'sls package');
