@@ -37,7 +37,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       print: stderr,
       onLine: (_fn, line) => {
         if (values.json) {
+          // What is not a JSON line (a handler's plain console.log) goes to stderr: shown, and jq still reads stdout.
           if (line.startsWith('{')) process.stdout.write(`${line}\n`);
+          else process.stderr.write(`${line}\n`);
           return;
         }
         let parsed: Record<string, unknown>;
