@@ -30,8 +30,8 @@ export interface AcquireOptions {
 
 /**
  * The deployment's share of Front's per-company rate limit, shared by every caller (reconciliation,
- * preview hydration, oversize fetches). The in-memory implementation serves one process; a DynamoDB
- * one will serve every Lambda of a deployment through the same interface.
+ * preview hydration, oversize fetches). The in-memory implementation serves one process (tests, benchmarks);
+ * DynamoRateBudget (lib/store/budget.ts) serves every Lambda of a deployment through the same interface.
  */
 export interface RateBudget {
   /**

@@ -4,8 +4,9 @@ import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/clie
  * Front's API token for this stage: FRONT_API_TOKEN (local runs, tests), or the SSM SecureString named by
  * FRONT_API_TOKEN_PARAM (deployed: `/<service>/<stage>/api-token`, only the name in the template).
  * A parameter that does not exist means "no token": reconciliation, hydration and oversize fetches are off,
- * and turn on by themselves within 5 minutes of the parameter being created (it is read again every 5 minutes,
- * in the background once a value is known: stale-while-revalidate, so no call waits on SSM after the first).
+ * and turn on by themselves once the parameter is created: an instance reads it again when its copy is over
+ * 5 minutes old, in the background (stale-while-revalidate: the answer serves the next call, and no call waits on
+ * SSM after the first), so within about 10 to 15 minutes (docs/operations.md).
  */
 export interface ApiToken {
   /** Where the token comes from, for the start-up line (never the token itself). */
