@@ -1,0 +1,212 @@
+/**
+ * The process function as a handler author and an operator see it, on records Lambda would pass (messages queued
+ * in fauxqs, received, turned into records; the state table in dynalite): what the handler is told about the
+ * delivery (receive count, arrival, scheme), what the "front event processed" line and the DLQ say.
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { GetQueueAttributesCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { appEnvelope, randomId, sampleEvent } from '../lib/front/samples.ts';
+import { defineHandlers, type FrontEventHandler, type HandlerContext } from '../lib/handlers/types.ts';
+import { createProcessHandler } from '../lib/process/handler.ts';
+import { DEFAULT_SETTINGS, type ProcessSettings } from '../lib/process/settings.ts';
+import { toSqsRecord } from '../lib/process/sqs-event.ts';
+import { ATTR } from '../lib/queue.ts';
+import type { FrontEvent } from '../lib/front/event.ts';
+import { recordingLogger, type LogRecord } from './helpers/local.ts';
+import { startTestSqs, type TestSqs } from './helpers/sqs.ts';
+import { startTestStore, type TestStore } from './helpers/store.ts';
+
+let sqs: TestSqs;
+let state: TestStore;
+let queueArn = '';
+before(async () => {
+  sqs = await startTestSqs('process-pins');
+  state = await startTestStore('process-pins');
+  const { Attributes } = await sqs.client.send(new GetQueueAttributesCommand({ QueueUrl: sqs.queueUrl, AttributeNames: ['QueueArn'] }));
+  queueArn = Attributes?.QueueArn ?? '';
+});
+after(async () => { await sqs.stop(); await state.stop(); });
+beforeEach(async () => { await sqs.reset(); await state.reset(); });
+
+const NOW = Date.parse('2026-11-26T12:00:00Z');
+
+interface Seen { event: FrontEvent; context: HandlerContext }
+
+/** The process handler with a registry whose every handler records what it was given (and may throw). */
+function underTest(options: { settings?: Partial<ProcessSettings>; fail?: (event: FrontEvent) => unknown } = {}) {
+  const logs: LogRecord[] = [];
+  const seen: Seen[] = [];
+  const record: FrontEventHandler = async (event, context) => {
+    seen.push({ event, context });
+    const error = options.fail?.(event);
+    if (error) throw error;
+  };
+  const registry = defineHandlers({ default: record });
+  const handler = createProcessHandler({
+    registry, sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store,
+    logger: recordingLogger(logs), now: () => NOW, sendDeadlineMs: 1000,
+    settings: { ...DEFAULT_SETTINGS, ...options.settings },
+  });
+  return { handler, logs, seen };
+}
+
+async function queue(body: string, attributes: Record<string, string> = {}, groupId = randomId('cnv')): Promise<void> {
+  await sqs.client.send(new SendMessageCommand({
+    QueueUrl: sqs.queueUrl, MessageBody: body, MessageGroupId: groupId, MessageDeduplicationId: randomId('dedup'),
+    MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
+  }));
+}
+
+async function receiveRecords(): Promise<SQSRecord[]> {
+  const messages: Message[] = await sqs.receiveAll(sqs.queueUrl, 60);
+  return messages.map((m) => toSqsRecord(m, queueArn, 'us-east-1'));
+}
+
+/** One record, as Lambda passes it, with its ApproximateReceiveCount as given (Lambda passes strings). */
+async function recordWithCount(count: string | undefined): Promise<SQSRecord> {
+  await queue(JSON.stringify(sampleEvent({ type: 'tag' })), { [ATTR.scheme]: 'rule' });
+  const [record] = await receiveRecords();
+  const attributes = { ...record!.attributes } as Record<string, string>;
+  if (count === undefined) delete attributes.ApproximateReceiveCount;
+  else attributes.ApproximateReceiveCount = count;
+  return { ...record!, attributes: attributes as unknown as SQSRecord['attributes'] };
+}
+
+const lines = (logs: LogRecord[], message: string) => logs.filter((l) => l.message === message);
+
+describe('what the handler is told about the delivery', () => {
+  it('passes SQS\'s receive count as a number, and 1 for a count that is missing, zero, negative, fractional or not a number', async () => {
+    for (const [given, expected] of [['3', 3], ['1', 1], [undefined, 1], ['0', 1], ['-2', 1], ['2.5', 1], ['two', 1], ['', 1]] as const) {
+      // Prepare
+      const { handler, seen } = underTest();
+      const record = await recordWithCount(given);
+      // Act
+      const response = await handler({ Records: [record] });
+      // Assess
+      assert.deepEqual(response, { batchItemFailures: [] });
+      assert.equal(seen[0]?.context.receiveCount, expected, `ApproximateReceiveCount ${JSON.stringify(given)}`);
+    }
+  });
+
+  it('tells how the event arrived: recovered or redriven when the queue says so, a webhook otherwise', async () => {
+    for (const [declared, expected] of [['recovered', 'recovered'], ['redriven', 'redriven'], ['webhook', 'webhook'], ['bogus', 'webhook'], [undefined, 'webhook']] as const) {
+      // Prepare
+      const { handler, seen, logs } = underTest();
+      await queue(JSON.stringify(sampleEvent({ type: 'tag' })), { [ATTR.scheme]: 'rule', ...(declared && { [ATTR.arrival]: declared }) });
+      // Act
+      await handler({ Records: await receiveRecords() });
+      // Assess
+      assert.equal(seen[0]?.context.arrival, expected, `front-arrival ${String(declared)}`);
+      assert.equal(lines(logs, 'front event processed')[0]?.arrival, expected);
+    }
+  });
+
+  it('reads the scheme from front-scheme, and infers it for a message queued without one', async () => {
+    // Prepare
+    const rule = sampleEvent({ type: 'tag' });
+    const app = sampleEvent({ type: 'tag' });
+    const bareRule = sampleEvent({ type: 'tag' });
+    const bareApp = sampleEvent({ type: 'tag' });
+    await queue(JSON.stringify(rule), { [ATTR.scheme]: 'rule' });
+    await queue(JSON.stringify(appEnvelope(app)), { [ATTR.scheme]: 'app' });
+    await queue(JSON.stringify(bareRule));
+    await queue(JSON.stringify(appEnvelope(bareApp)), { [ATTR.scheme]: 'neither' });
+    const { handler, seen } = underTest();
+    // Act
+    const response = await handler({ Records: await receiveRecords() });
+    // Assess
+    assert.deepEqual(response, { batchItemFailures: [] });
+    const schemes = new Map(seen.map((s) => [s.event.id, s.event.scheme]));
+    assert.deepEqual([rule.id, app.id, bareRule.id, bareApp.id].map((id) => schemes.get(id)), ['rule', 'app', 'rule', 'app']);
+    assert.equal(seen.find((s) => s.event.id === app.id)?.event.companyId, 'cmp_acme');
+  });
+
+  it('dead-letters a body that does not match the scheme front-scheme declares, naming the first schema\'s error', async () => {
+    // Prepare: an app envelope declared as a rule event, and a rule event declared as an app envelope
+    await queue(JSON.stringify(appEnvelope(sampleEvent({ type: 'tag' }))), { [ATTR.scheme]: 'rule' });
+    await queue(JSON.stringify(sampleEvent({ type: 'tag' })), { [ATTR.scheme]: 'app' });
+    await queue(JSON.stringify({ neither: true }));
+    const { handler, seen, logs } = underTest();
+    // Act
+    const response = await handler({ Records: await receiveRecords() });
+    // Assess
+    assert.deepEqual(response, { batchItemFailures: [] });
+    assert.equal(seen.length, 0);
+    const letters = await sqs.receiveAll(sqs.dlqUrl);
+    assert.equal(letters.length, 3);
+    for (const letter of letters) {
+      assert.equal(letter.MessageAttributes?.[ATTR.failureReason]?.StringValue, 'invalid_shape');
+      assert.match(letter.MessageAttributes?.[ATTR.failureDetail]?.StringValue ?? '', /^the body is \S/);
+    }
+    const neither = letters.find((l) => l.Body === JSON.stringify({ neither: true }));
+    // Both schemas refuse it: the rule schema's error is the one named (an event needs an id).
+    assert.match(neither?.MessageAttributes?.[ATTR.failureDetail]?.StringValue ?? '', /id/);
+    assert.deepEqual(lines(logs, 'front event dead-lettered').map((l) => l.reason), ['invalid_shape', 'invalid_shape', 'invalid_shape']);
+  });
+});
+
+describe('references to events too large for SQS', () => {
+  it('dead-letters, as invalid_shape, a reference that names no event id or type, or a conversation that is not a string', async () => {
+    // Prepare
+    const bad = [
+      { eventType: 'tag', bytes: 1, sha256: 'x' },
+      { eventId: '', eventType: 'tag', bytes: 1, sha256: 'x' },
+      { eventId: 'evt_1', bytes: 1, sha256: 'x' },
+      { eventId: 'evt_1', eventType: 7, bytes: 1, sha256: 'x' },
+      { eventId: 'evt_1', eventType: 'tag', conversationId: 7, bytes: 1, sha256: 'x' },
+      null,
+      'evt_1',
+    ];
+    for (const body of bad) await queue(JSON.stringify(body), { [ATTR.bodyKind]: 'reference', [ATTR.scheme]: 'rule' });
+    const { handler, seen } = underTest();
+    // Act
+    const response = await handler({ Records: await receiveRecords() });
+    // Assess
+    assert.deepEqual(response, { batchItemFailures: [] });
+    assert.equal(seen.length, 0);
+    const letters = await sqs.receiveAll(sqs.dlqUrl);
+    assert.equal(letters.length, bad.length);
+    for (const letter of letters) {
+      assert.equal(letter.MessageAttributes?.[ATTR.failureReason]?.StringValue, 'invalid_shape');
+      assert.equal(letter.MessageAttributes?.[ATTR.failureDetail]?.StringValue, 'the body is not an event reference (eventId, eventType)');
+    }
+  });
+
+  it('reads a valid reference, with or without a conversation, as one to fetch (here: no Front token, so dead-lettered as payload_too_large)', async () => {
+    // Prepare
+    await queue(JSON.stringify({ eventId: 'evt_ref1', eventType: 'tag', bytes: 2_000_000, sha256: 'x' }), { [ATTR.bodyKind]: 'reference', [ATTR.scheme]: 'app' });
+    await queue(JSON.stringify({ eventId: 'evt_ref2', eventType: 'tag', conversationId: 'cnv_ref', bytes: 2_000_000, sha256: 'x' }), { [ATTR.bodyKind]: 'reference' });
+    const { handler, logs } = underTest();
+    // Act
+    await handler({ Records: await receiveRecords() });
+    // Assess
+    const letters = await sqs.receiveAll(sqs.dlqUrl);
+    assert.deepEqual(letters.map((l) => l.MessageAttributes?.[ATTR.failureReason]?.StringValue), ['payload_too_large', 'payload_too_large']);
+    const dead = lines(logs, 'front event dead-lettered');
+    assert.deepEqual(dead.map((l) => l.conversationId).sort(), ['cnv_ref', undefined].sort());
+  });
+});
+
+describe('the "front event processed" line', () => {
+  it('gives lagMs from emitted_at, never negative, and none without emitted_at', async () => {
+    // Prepare: emitted 1.5 s before now, 2 s after now (a clock ahead of ours), and without emitted_at
+    const before = sampleEvent({ type: 'tag', emittedAt: (NOW - 1500) / 1000 });
+    const ahead = sampleEvent({ type: 'tag', emittedAt: (NOW + 2000) / 1000 });
+    const without = sampleEvent({ type: 'tag' });
+    delete without.emitted_at;
+    for (const event of [before, ahead, without]) await queue(JSON.stringify(event), { [ATTR.scheme]: 'rule', [ATTR.receivedAt]: '2026-11-26T11:59:59.000Z' });
+    const { handler, logs } = underTest();
+    // Act
+    await handler({ Records: await receiveRecords() });
+    // Assess
+    const byId = new Map(lines(logs, 'front event processed').map((l) => [l.eventId, l]));
+    assert.equal(byId.get(before.id)?.lagMs, 1500);
+    assert.equal(byId.get(ahead.id)?.lagMs, 0);
+    assert.ok(byId.has(without.id));
+    assert.equal(byId.get(without.id)?.lagMs, undefined);
+    assert.equal(byId.get(without.id)?.emittedAt, undefined);
+    assert.equal(byId.get(before.id)?.receivedAt, '2026-11-26T11:59:59.000Z');
+  });
+});
