@@ -1,0 +1,191 @@
+/**
+ * How ingest's messages meet SQS's rules (lib/queue.ts), seen in the queue and in the requests sent: the 1 MiB limit
+ * counts the attributes too, FIFO ids SQS refuses are hashed, a DLQ detail is capped, and the SQS client retries a
+ * hung request or connect within the send deadline.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { sampleEvent } from '../lib/front/samples.ts';
+import { ATTR, createSqsClient, failureAttributes, MAX_MESSAGE_BYTES, sendBatchToQueue, sendToQueue, type QueuedMessage } from '../lib/queue.ts';
+import { startBlackhole, startSilentServer } from './helpers/hanging.ts';
+import { ingestUnderTest, signed } from './helpers/ingest.ts';
+import { recordingSqsClient, startTestSqs, type TestSqs } from './helpers/sqs.ts';
+
+let sqs: TestSqs;
+before(async () => { sqs = await startTestSqs('queue-pins'); });
+after(async () => { await sqs.stop(); });
+beforeEach(() => sqs.reset());
+
+const NOW = Date.parse('2026-11-26T12:00:00Z');
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Bytes SQS counts for a message's attributes: each name, its data type ("String") and its value. */
+function attributeBytes(attributes: Record<string, string>): number {
+  return Object.entries(attributes).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(value), 0);
+}
+
+/** A signed rule event of exactly `bytes` bytes (a padding field makes up the size). */
+function eventOfSize(bytes: number) {
+  const event = sampleEvent({ type: 'tag' }) as ReturnType<typeof sampleEvent> & { padding?: string };
+  event.padding = '';
+  const base = Buffer.byteLength(JSON.stringify(event));
+  event.padding = 'x'.repeat(bytes - base);
+  const request = signed('rule', event);
+  assert.equal(request.body.length, bytes);
+  return { event, request };
+}
+
+describe('the size limit', () => {
+  it('queues an event whose body and attributes make exactly 1 MiB as it is, and a reference for one byte more', async () => {
+    // Prepare: the attributes ingest sends with a rule event of type tag, received at NOW
+    const ingest = ingestUnderTest(sqs, { now: () => NOW });
+    const probe = sampleEvent({ type: 'tag' });
+    const attributes = {
+      [ATTR.eventId]: probe.id, [ATTR.eventType]: 'tag', [ATTR.scheme]: 'rule',
+      [ATTR.receivedAt]: new Date(NOW).toISOString(), [ATTR.bodyEncoding]: 'utf8',
+    };
+    const fits = eventOfSize(MAX_MESSAGE_BYTES - attributeBytes(attributes));
+    const over = eventOfSize(MAX_MESSAGE_BYTES - attributeBytes(attributes) + 1);
+    assert.equal(fits.event.id.length, probe.id.length, 'event ids of one length: the attributes weigh the same');
+    // Act
+    const atLimit = await ingest.send(fits.request);
+    const pastLimit = await ingest.send(over.request);
+    // Assess
+    assert.deepEqual([atLimit.status, atLimit.json.reference], [202, undefined]);
+    assert.deepEqual([pastLimit.status, pastLimit.json.reference], [202, true]);
+    const queued = await sqs.drain(sqs.queueUrl);
+    const byEvent = new Map(queued.map((m) => [m.MessageAttributes?.[ATTR.eventId]?.StringValue, m]));
+    assert.equal(byEvent.get(fits.event.id)?.Body, fits.request.body.toString('utf8'));
+    assert.equal(byEvent.get(over.event.id)?.MessageAttributes?.[ATTR.bodyKind]?.StringValue, 'reference');
+  });
+
+  it('weighs an escaped body at its escaped size', async () => {
+    // Prepare: U+FFFF (3 bytes received) is queued as 15 bytes (U+E000 and two hex digits per byte)
+    const ingest = ingestUnderTest(sqs, { now: () => NOW });
+    const probe = sampleEvent({ type: 'tag' });
+    const attributes = {
+      [ATTR.eventId]: probe.id, [ATTR.eventType]: 'tag', [ATTR.scheme]: 'rule',
+      [ATTR.receivedAt]: new Date(NOW).toISOString(), [ATTR.bodyEncoding]: 'escaped',
+    };
+    const event = sampleEvent({ type: 'tag' }) as ReturnType<typeof sampleEvent> & { padding?: string };
+    event.padding = '\uFFFF';
+    const base = Buffer.byteLength(JSON.stringify(event));
+    // Received: under the limit by 8 bytes; escaped: 12 bytes more, over it.
+    event.padding = '\uFFFF' + 'x'.repeat(MAX_MESSAGE_BYTES - attributeBytes(attributes) - base - 8);
+    // Act
+    const response = await ingest.send(signed('rule', event));
+    // Assess
+    assert.deepEqual([response.status, response.json.reference], [202, true]);
+  });
+});
+
+describe('FIFO ids', () => {
+  it('uses an event\'s and a conversation\'s ids as they are when SQS accepts them, their SHA-256 otherwise', async () => {
+    // Prepare: 128 printable ASCII characters are accepted; 129, a space or a non-ASCII character are not
+    const ingest = ingestUnderTest(sqs);
+    const longest = `evt_${'a'.repeat(124)}`;
+    const tooLong = `evt_${'b'.repeat(125)}`;
+    const cases = [
+      { id: longest, conversation: `cnv_${'c'.repeat(124)}`, dedup: longest, group: `cnv_${'c'.repeat(124)}` },
+      { id: tooLong, conversation: 'cnv with space', dedup: sha256(tooLong), group: sha256('cnv with space') },
+      { id: 'evt_é', conversation: 'cnv_ü', dedup: sha256('evt_é'), group: sha256('cnv_ü') },
+    ];
+    // Act
+    for (const c of cases) {
+      const event = sampleEvent({ type: 'tag', id: c.id, conversationId: c.conversation });
+      assert.equal((await ingest.send(signed('rule', event))).status, 202);
+    }
+    // Assess
+    const queued = await sqs.drain(sqs.queueUrl);
+    const byEvent = new Map(queued.map((m) => [m.MessageAttributes?.[ATTR.eventId]?.StringValue, m.Attributes]));
+    for (const c of cases) {
+      assert.equal(byEvent.get(c.id)?.MessageDeduplicationId, c.dedup, c.id);
+      assert.equal(byEvent.get(c.id)?.MessageGroupId, c.group, c.conversation);
+    }
+  });
+});
+
+describe('dead-letter attributes', () => {
+  it('caps the failure detail an operator reads at 1024 characters', () => {
+    assert.deepEqual(failureAttributes('handler_failed', 'x'.repeat(1024)), { [ATTR.failureReason]: 'handler_failed', [ATTR.failureDetail]: 'x'.repeat(1024) });
+    assert.equal(failureAttributes('handler_failed', 'y'.repeat(5000))[ATTR.failureDetail], 'y'.repeat(1024));
+  });
+});
+
+describe('batches', () => {
+  it('sends messages in order, at most 10 per call', async () => {
+    // Prepare
+    const { client, requests } = recordingSqsClient(sqs.endpoint);
+    const group = `cnv_${Date.now()}`;
+    const messages: QueuedMessage[] = Array.from({ length: 23 }, (_, i) => ({
+      body: JSON.stringify({ n: i }), groupId: group, deduplicationId: `${group}-${i}`, attributes: { [ATTR.eventId]: `evt_${i}` },
+    }));
+    // Act
+    await sendBatchToQueue(client, sqs.queueUrl, messages, 2000);
+    // Assess
+    const batches = requests.filter((r) => r.command === 'SendMessageBatchCommand').map((r) => r.input.Entries as unknown[]);
+    assert.deepEqual(batches.map((b) => b.length), [10, 10, 3]);
+    const queued = await sqs.drain(sqs.queueUrl);
+    assert.deepEqual(queued.map((m) => JSON.parse(m.Body ?? '{}').n), messages.map((_, i) => i));
+    assert.ok(queued.every((m) => m.MessageAttributes?.[ATTR.eventId]?.DataType === 'String'));
+  });
+
+  it('throws QueueUnavailableError naming how many were not sent when SQS cannot be reached', async () => {
+    const client = createSqsClient(500, 'http://127.0.0.1:9');
+    await assert.rejects(sendBatchToQueue(client, `${sqs.endpoint}/000000000000/q.fifo`, [{ body: 'x', groupId: 'g', deduplicationId: 'd', attributes: {} }], 500), {
+      name: 'QueueUnavailableError',
+      message: /^could not send 1 message\(s\) to http:\/\/.*\/q\.fifo: /,
+    });
+  });
+});
+
+describe('the SQS client ingest builds', () => {
+  const message: QueuedMessage = { body: '{}', groupId: 'g', deduplicationId: 'd', attributes: {} };
+
+  /** TCP connections the process opens while `act` runs (each SDK attempt opens one to a server that never answers). */
+  async function socketsOpenedDuring(act: () => Promise<unknown>): Promise<number> {
+    let opened = 0;
+    const count = () => { opened += 1; };
+    diagnostics.subscribe('net.client.socket', count);
+    try {
+      await act();
+    } finally {
+      diagnostics.unsubscribe('net.client.socket', count);
+    }
+    return opened;
+  }
+
+  it('retries a request that gets no answer after half the deadline (at most 2 s)', { timeout: 20_000 }, async () => {
+    const silent = await startSilentServer();
+    try {
+      for (const [deadlineMs, attempts] of [[900, 2]] as const) {
+        const client = createSqsClient(deadlineMs, silent.endpoint);
+        const before = silent.connections;
+        const started = performance.now();
+        await assert.rejects(sendToQueue(client, `${silent.endpoint}/000000000000/q.fifo`, message, deadlineMs), { name: 'QueueUnavailableError' });
+        const ms = performance.now() - started;
+        assert.equal(silent.connections - before, attempts, `deadline ${deadlineMs} ms`);
+        assert.ok(ms < deadlineMs + 300, `gave up after ${Math.round(ms)} ms`);
+        client.destroy();
+      }
+    } finally {
+      await silent.stop();
+    }
+  });
+
+  it('retries a connect that does not complete after a third of the deadline (at most 1 s): 3 attempts in 2.1 s', { timeout: 20_000 }, async () => {
+    const blackhole = await startBlackhole();
+    try {
+      for (const [deadlineMs, attempts] of [[2100, 3]] as const) {
+        const client = createSqsClient(deadlineMs, blackhole.endpoint);
+        const opened = await socketsOpenedDuring(() => assert.rejects(sendToQueue(client, `${blackhole.endpoint}/000000000000/q.fifo`, message, deadlineMs), { name: 'QueueUnavailableError' }));
+        assert.equal(opened, attempts, `deadline ${deadlineMs} ms`);
+        client.destroy();
+      }
+    } finally {
+      await blackhole.stop();
+    }
+  });
+});
