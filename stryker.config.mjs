@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 export const MODULES = {
   signature: { mutate: 'lib/signature.ts', tests: ['signature', 'ingest'] },
   ingest: { mutate: 'lib/ingest.ts', tests: ['ingest', 'ingest-pins', 'ingest-ssm'] },
-  queue: { mutate: 'lib/queue.ts', tests: ['queue-encoding', 'queue-pins', 'ingest'] },
+  queue: { mutate: 'lib/queue.ts', tests: ['queue-encoding', 'queue-pins', 'ingest', 'ingest-pins'] },
   secrets: { mutate: 'lib/secrets.ts', tests: ['ingest-ssm', 'secrets-pins'] },
   record: { mutate: 'lib/process/record.ts', tests: ['process', 'process-pins'] },
   handler: { mutate: 'lib/process/handler.ts', tests: ['process', 'process-pins'] },

@@ -1,14 +1,14 @@
 /**
- * How ingest's messages meet SQS's rules (lib/queue.ts), seen in the queue and in the requests sent: the 1 MiB limit
- * counts the attributes too, FIFO ids SQS refuses are hashed, a DLQ detail is capped, and the SQS client retries a
- * hung request or connect within the send deadline.
+ * How ingest's messages meet SQS's rules (lib/queue.ts), seen in the queue and in the requests sent: FIFO ids SQS
+ * refuses are hashed, a DLQ detail is capped, batches hold at most 10, and the SQS client retries a hung request or
+ * connect within the send deadline. (The 1 MiB limit, attributes included: tests/ingest-pins.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { sampleEvent } from '../lib/front/samples.ts';
-import { ATTR, createSqsClient, failureAttributes, MAX_MESSAGE_BYTES, sendBatchToQueue, sendToQueue, type QueuedMessage } from '../lib/queue.ts';
+import { ATTR, createSqsClient, failureAttributes, sendBatchToQueue, sendToQueue, type QueuedMessage } from '../lib/queue.ts';
 import { startBlackhole, startSilentServer } from './helpers/hanging.ts';
 import { ingestUnderTest, signed } from './helpers/ingest.ts';
 import { recordingSqsClient, startTestSqs, type TestSqs } from './helpers/sqs.ts';
@@ -18,68 +18,7 @@ before(async () => { sqs = await startTestSqs('queue-pins'); });
 after(async () => { await sqs.stop(); });
 beforeEach(() => sqs.reset());
 
-const NOW = Date.parse('2026-11-26T12:00:00Z');
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-/** Bytes SQS counts for a message's attributes: each name, its data type ("String") and its value. */
-function attributeBytes(attributes: Record<string, string>): number {
-  return Object.entries(attributes).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(value), 0);
-}
-
-/** A signed rule event of exactly `bytes` bytes (a padding field makes up the size). */
-function eventOfSize(bytes: number) {
-  const event = sampleEvent({ type: 'tag' }) as ReturnType<typeof sampleEvent> & { padding?: string };
-  event.padding = '';
-  const base = Buffer.byteLength(JSON.stringify(event));
-  event.padding = 'x'.repeat(bytes - base);
-  const request = signed('rule', event);
-  assert.equal(request.body.length, bytes);
-  return { event, request };
-}
-
-describe('the size limit', () => {
-  it('queues an event whose body and attributes make exactly 1 MiB as it is, and a reference for one byte more', async () => {
-    // Prepare: the attributes ingest sends with a rule event of type tag, received at NOW
-    const ingest = ingestUnderTest(sqs, { now: () => NOW });
-    const probe = sampleEvent({ type: 'tag' });
-    const attributes = {
-      [ATTR.eventId]: probe.id, [ATTR.eventType]: 'tag', [ATTR.scheme]: 'rule',
-      [ATTR.receivedAt]: new Date(NOW).toISOString(), [ATTR.bodyEncoding]: 'utf8',
-    };
-    const fits = eventOfSize(MAX_MESSAGE_BYTES - attributeBytes(attributes));
-    const over = eventOfSize(MAX_MESSAGE_BYTES - attributeBytes(attributes) + 1);
-    assert.equal(fits.event.id.length, probe.id.length, 'event ids of one length: the attributes weigh the same');
-    // Act
-    const atLimit = await ingest.send(fits.request);
-    const pastLimit = await ingest.send(over.request);
-    // Assess
-    assert.deepEqual([atLimit.status, atLimit.json.reference], [202, undefined]);
-    assert.deepEqual([pastLimit.status, pastLimit.json.reference], [202, true]);
-    const queued = await sqs.drain(sqs.queueUrl);
-    const byEvent = new Map(queued.map((m) => [m.MessageAttributes?.[ATTR.eventId]?.StringValue, m]));
-    assert.equal(byEvent.get(fits.event.id)?.Body, fits.request.body.toString('utf8'));
-    assert.equal(byEvent.get(over.event.id)?.MessageAttributes?.[ATTR.bodyKind]?.StringValue, 'reference');
-  });
-
-  it('weighs an escaped body at its escaped size', async () => {
-    // Prepare: U+FFFF (3 bytes received) is queued as 15 bytes (U+E000 and two hex digits per byte)
-    const ingest = ingestUnderTest(sqs, { now: () => NOW });
-    const probe = sampleEvent({ type: 'tag' });
-    const attributes = {
-      [ATTR.eventId]: probe.id, [ATTR.eventType]: 'tag', [ATTR.scheme]: 'rule',
-      [ATTR.receivedAt]: new Date(NOW).toISOString(), [ATTR.bodyEncoding]: 'escaped',
-    };
-    const event = sampleEvent({ type: 'tag' }) as ReturnType<typeof sampleEvent> & { padding?: string };
-    event.padding = '\uFFFF';
-    const base = Buffer.byteLength(JSON.stringify(event));
-    // Received: under the limit by 8 bytes; escaped: 12 bytes more, over it.
-    event.padding = '\uFFFF' + 'x'.repeat(MAX_MESSAGE_BYTES - attributeBytes(attributes) - base - 8);
-    // Act
-    const response = await ingest.send(signed('rule', event));
-    // Assess
-    assert.deepEqual([response.status, response.json.reference], [202, true]);
-  });
-});
 
 describe('FIFO ids', () => {
   it('uses an event\'s and a conversation\'s ids as they are when SQS accepts them, their SHA-256 otherwise', async () => {
