@@ -15,7 +15,7 @@ import { toSqsRecord } from '../lib/process/sqs-event.ts';
 import { ATTR } from '../lib/queue.ts';
 import type { FrontEvent } from '../lib/front/event.ts';
 import { recordingLogger, type LogRecord } from './helpers/local.ts';
-import { startTestSqs, type TestSqs } from './helpers/sqs.ts';
+import { recordingSqsClient, startTestSqs, type TestSqs } from './helpers/sqs.ts';
 import { startTestStore, type TestStore } from './helpers/store.ts';
 
 let sqs: TestSqs;
@@ -208,5 +208,96 @@ describe('the "front event processed" line', () => {
     assert.equal(byId.get(without.id)?.lagMs, undefined);
     assert.equal(byId.get(without.id)?.emittedAt, undefined);
     assert.equal(byId.get(before.id)?.receivedAt, '2026-11-26T11:59:59.000Z');
+  });
+});
+
+describe('a handler\'s own log lines', () => {
+  it('carry the event id, type and conversation at every level, beside the handler\'s fields', async () => {
+    // Prepare
+    const event = sampleEvent({ type: 'tag' });
+    await queue(JSON.stringify(event), { [ATTR.scheme]: 'rule' });
+    const logs: LogRecord[] = [];
+    const handler = createProcessHandler({
+      registry: defineHandlers({
+        default: () => {},
+        tag: (_event, { logger }) => {
+          logger.debug('d', { n: 1 });
+          logger.info('i', { n: 2 }, { m: 3 });
+          logger.warn('w');
+          logger.error('e', { eventType: 'overridden by the handler' });
+        },
+      }),
+      sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store, logger: recordingLogger(logs), now: () => NOW,
+    });
+    // Act
+    await handler({ Records: await receiveRecords() });
+    // Assess
+    const keys = { eventId: event.id, eventType: 'tag', conversationId: event.conversation?.id };
+    assert.deepEqual(logs.filter((l) => l.message.length === 1), [
+      { level: 'debug', message: 'd', ...keys, n: 1 },
+      { level: 'info', message: 'i', ...keys, n: 2, m: 3 },
+      { level: 'warn', message: 'w', ...keys },
+      { level: 'error', message: 'e', ...keys, eventType: 'overridden by the handler' },
+    ]);
+  });
+});
+
+describe('a handler that keeps failing', () => {
+  it('is dead-lettered after its last attempt with what it threw, its attempts and its queue order, and logged so', async () => {
+    // Prepare
+    const event = sampleEvent({ type: 'tag' });
+    await queue(JSON.stringify(event), { [ATTR.scheme]: 'rule', [ATTR.eventId]: event.id, [ATTR.eventType]: 'tag' }, event.conversation?.id);
+    const { handler, logs } = underTest({ settings: { maxHandlerAttempts: 1 }, fail: () => new RangeError(`bad ${'x'.repeat(2000)}`) });
+    const [record] = await receiveRecords();
+    // Act
+    const response = await handler({ Records: [record!] });
+    // Assess
+    assert.deepEqual(response, { batchItemFailures: [] });
+    const [letter, ...rest] = await sqs.drain(sqs.dlqUrl);
+    assert.equal(rest.length, 0);
+    const detail = `RangeError: bad ${'x'.repeat(2000)}`.slice(0, 1024);
+    const attributes = Object.fromEntries(Object.entries(letter?.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue]));
+    assert.deepEqual(attributes, {
+      [ATTR.scheme]: 'rule', [ATTR.eventId]: event.id, [ATTR.eventType]: 'tag',
+      [ATTR.failureReason]: 'handler_failed', [ATTR.failureDetail]: detail, [ATTR.attempts]: '1',
+      [ATTR.sequence]: record!.attributes.SequenceNumber,
+    });
+    assert.equal(letter?.Body, record!.body);
+    assert.equal(letter?.Attributes?.MessageGroupId, `handler_failed-${record!.messageId}`);
+    assert.equal(letter?.Attributes?.MessageDeduplicationId, `handler_failed-${record!.messageId}`);
+    const failed = lines(logs, 'front event failed')[0];
+    assert.deepEqual({ ...failed, durationMs: 0 }, {
+      level: 'error', message: 'front event failed', eventId: event.id, eventType: 'tag', conversationId: event.conversation?.id,
+      reason: detail, handler: 'default', attempt: 1, maxAttempts: 1, durationMs: 0, willRetry: false,
+    });
+    assert.deepEqual(lines(logs, 'front event dead-lettered'), [{
+      level: 'warn', message: 'front event dead-lettered', messageId: record!.messageId, reason: 'handler_failed', detail,
+      eventId: event.id, eventType: 'tag', conversationId: event.conversation?.id, attempts: 1,
+    }]);
+  });
+
+  it('is retried before its last attempt, visible again when its delay is due, at most 10 messages per visibility call', async () => {
+    // Prepare: 12 conversations whose handlers fail
+    for (let i = 0; i < 12; i++) await queue(JSON.stringify(sampleEvent({ type: 'tag' })), { [ATTR.scheme]: 'rule' });
+    const { client, requests } = recordingSqsClient(sqs.endpoint);
+    const logs: LogRecord[] = [];
+    const handler = createProcessHandler({
+      registry: defineHandlers({ default: () => { throw new Error('down'); } }),
+      sqs: client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store, logger: recordingLogger(logs), now: () => NOW,
+      settings: { ...DEFAULT_SETTINGS, maxHandlerAttempts: 3, retryDelaysSeconds: [7, 60] },
+    });
+    const records = await receiveRecords();
+    // Act
+    const response = await handler({ Records: records });
+    // Assess
+    assert.equal(response.batchItemFailures.length, 12);
+    const calls = requests.filter((r) => r.command === 'ChangeMessageVisibilityBatchCommand').map((r) => r.input.Entries as Array<{ VisibilityTimeout: number; ReceiptHandle: string }>);
+    assert.deepEqual(calls.map((entries) => entries.length), [10, 2]);
+    assert.ok(calls.flat().every((e) => e.VisibilityTimeout === 7));
+    assert.deepEqual(new Set(calls.flat().map((e) => e.ReceiptHandle)), new Set(records.map((r) => r.receiptHandle)));
+    const failed = lines(logs, 'front event failed');
+    assert.equal(failed.length, 12);
+    assert.ok(failed.every((l) => l.willRetry === true && l.retryInSeconds === 7 && l.attempt === 1 && l.maxAttempts === 3));
+    assert.equal((await sqs.drain(sqs.dlqUrl)).length, 0);
   });
 });
