@@ -62,9 +62,11 @@ export function scoreOf(module: string, report: Report): ModuleScore {
   const survivors = entry.mutants.filter((m) => UNDETECTED.has(m.status))
     .sort((a, b) => a.location.start.line - b.location.start.line || a.location.start.column - b.location.start.column)
     .map((m) => {
-      const { line, column } = m.location.start;
-      const original = lines[line - 1]?.trim() ?? '';
-      return `${file}:${line}:${column} ${m.mutatorName} ${JSON.stringify(m.replacement ?? '')}  in: ${original.slice(0, 140)}`;
+      const { start, end } = m.location;
+      const original = lines[start.line - 1] ?? '';
+      // The code replaced (on its first line) and what replaced it.
+      const replaced = start.line === end.line ? original.slice(start.column - 1, end.column - 1) : `${original.slice(start.column - 1)}…`;
+      return `${file}:${start.line}:${start.column} ${m.mutatorName}: ${replaced.trim().slice(0, 100)} → ${(m.replacement ?? '').replace(/\s+/g, ' ').slice(0, 100)}`;
     });
   return {
     module,

@@ -9,7 +9,10 @@ import { GetQueueAttributesCommand, SendMessageCommand, type Message } from '@aw
 import type { SQSRecord } from 'aws-lambda';
 import { appEnvelope, randomId, sampleEvent } from '../lib/front/samples.ts';
 import { defineHandlers, type FrontEventHandler, type HandlerContext } from '../lib/handlers/types.ts';
-import { createProcessHandler } from '../lib/process/handler.ts';
+import { createProcessHandler, type ProcessDeps } from '../lib/process/handler.ts';
+import { FrontApiClient, InMemoryRateBudget } from '../lib/front/api.ts';
+import { startFakeFront } from '../local/fake-front.ts';
+import { syncEnvelope } from '../lib/front/samples.ts';
 import { DEFAULT_SETTINGS, type ProcessSettings } from '../lib/process/settings.ts';
 import { toSqsRecord } from '../lib/process/sqs-event.ts';
 import { ATTR } from '../lib/queue.ts';
@@ -35,7 +38,7 @@ const NOW = Date.parse('2026-11-26T12:00:00Z');
 interface Seen { event: FrontEvent; context: HandlerContext }
 
 /** The process handler with a registry whose every handler records what it was given (and may throw). */
-function underTest(options: { settings?: Partial<ProcessSettings>; fail?: (event: FrontEvent) => unknown } = {}) {
+function underTest(options: { settings?: Partial<ProcessSettings>; fail?: (event: FrontEvent) => unknown; front?: ProcessDeps['front']; now?: () => number } = {}) {
   const logs: LogRecord[] = [];
   const seen: Seen[] = [];
   const record: FrontEventHandler = async (event, context) => {
@@ -46,8 +49,9 @@ function underTest(options: { settings?: Partial<ProcessSettings>; fail?: (event
   const registry = defineHandlers({ default: record });
   const handler = createProcessHandler({
     registry, sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store,
-    logger: recordingLogger(logs), now: () => NOW, sendDeadlineMs: 1000,
+    logger: recordingLogger(logs), now: options.now ?? (() => NOW), sendDeadlineMs: 1000,
     settings: { ...DEFAULT_SETTINGS, ...options.settings },
+    ...(options.front && { front: options.front }),
   });
   return { handler, logs, seen };
 }
@@ -147,6 +151,35 @@ describe('what the handler is told about the delivery', () => {
   });
 });
 
+describe('records as they come', () => {
+  it('processes a record that has no attributes or message attributes at all, as a first delivery of a webhook', async () => {
+    // Prepare: a hand-built SQS event (Lambda always sends both maps; a test or a replay tool may not)
+    const event = sampleEvent({ type: 'tag' });
+    await queue(JSON.stringify(event));
+    const [record] = await receiveRecords();
+    const { attributes: _, messageAttributes: __, ...bare } = record!;
+    const { handler, seen } = underTest();
+    // Act
+    const response = await handler({ Records: [bare as SQSRecord] });
+    // Assess
+    assert.deepEqual(response, { batchItemFailures: [] });
+    assert.deepEqual([seen[0]?.event.id, seen[0]?.event.scheme, seen[0]?.context.receiveCount, seen[0]?.context.arrival], [event.id, 'rule', 1, 'webhook']);
+  });
+
+  it('dead-letters a sync queued as an app event as not_an_event, saying why', async () => {
+    // Prepare
+    await queue(JSON.stringify(syncEnvelope()), { [ATTR.scheme]: 'app' });
+    const { handler, seen } = underTest();
+    // Act
+    await handler({ Records: await receiveRecords() });
+    // Assess
+    assert.equal(seen.length, 0);
+    const [letter] = await sqs.drain(sqs.dlqUrl);
+    assert.equal(letter?.MessageAttributes?.[ATTR.failureReason]?.StringValue, 'not_an_event');
+    assert.equal(letter?.MessageAttributes?.[ATTR.failureDetail]?.StringValue, 'the app envelope carries no payload (a sync request is not an event)');
+  });
+});
+
 describe('references to events too large for SQS', () => {
   it('dead-letters, as invalid_shape, a reference that names no event id or type, or a conversation that is not a string', async () => {
     // Prepare
@@ -186,6 +219,40 @@ describe('references to events too large for SQS', () => {
     assert.deepEqual(letters.map((l) => l.MessageAttributes?.[ATTR.failureReason]?.StringValue), ['payload_too_large', 'payload_too_large']);
     const dead = lines(logs, 'front event dead-lettered');
     assert.deepEqual(dead.map((l) => l.conversationId).sort(), ['cnv_ref', undefined].sort());
+  });
+});
+
+describe('references fetched from Front', () => {
+  it('hands the fetched event over under the scheme the reference was queued with (a rule webhook unless it says app)', async () => {
+    // Prepare
+    const front = await startFakeFront({ token: 'token' });
+    try {
+      const events = { app: sampleEvent({ type: 'tag' }), rule: sampleEvent({ type: 'tag' }), undeclared: sampleEvent({ type: 'tag' }) };
+      for (const [declared, event] of Object.entries(events)) {
+        front.record(event);
+        const reference = { eventId: event.id, eventType: 'tag', bytes: 2_000_000, sha256: 'x', ...(declared === 'app' && { appEventType: 'tag_added', companyId: 'cmp_9' }) };
+        await queue(JSON.stringify(reference), { [ATTR.bodyKind]: 'reference', ...(declared !== 'undeclared' && { [ATTR.scheme]: declared }) });
+      }
+      // Front's API client keeps real time: so does the handler here.
+      const { handler, seen } = underTest({
+        now: Date.now,
+        front: {
+          client: new FrontApiClient({ baseUrl: front.url, token: async () => 'token', budget: new InMemoryRateBudget(600) }),
+          token: { source: 'test', get: async () => 'token' },
+          hydratePreviews: false,
+        },
+      });
+      // Act
+      const response = await handler({ Records: await receiveRecords() });
+      // Assess
+      assert.deepEqual(response, { batchItemFailures: [] });
+      const byId = new Map(seen.map((s) => [s.event.id, s.event]));
+      assert.deepEqual([byId.get(events.app.id)?.scheme, byId.get(events.app.id)?.companyId, byId.get(events.app.id)?.appEventType], ['app', 'cmp_9', 'tag_added']);
+      assert.equal(byId.get(events.rule.id)?.scheme, 'rule');
+      assert.equal(byId.get(events.undeclared.id)?.scheme, 'rule');
+    } finally {
+      await front.close();
+    }
   });
 });
 
