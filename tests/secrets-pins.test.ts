@@ -62,6 +62,22 @@ describe('which setting holds a scheme\'s secret', () => {
     assert.deepEqual(reads(), [RULE_PARAM, RULE_PARAM], 'the parameter is read only where the value is empty');
   });
 
+  it('verifies each scheme with its own literal value, without reading SSM', async () => {
+    // Prepare
+    const secrets = createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET: 'rule-literal', FRONT_APP_SECRET: 'app-old, app-new', FRONT_APP_SECRET_PARAM: APP_PARAM }), ssmClient(ssm.endpoint));
+    const ingest = ingestUnderTest(sqs, { secrets });
+    // Act
+    const statuses = [
+      (await ingest.send(signed('rule', sampleEvent(), { secret: 'rule-literal' }))).status,
+      (await ingest.send(signed('app', appEnvelope(sampleEvent()), { secret: 'app-new' }))).status,
+      (await ingest.send(signed('app', appEnvelope(sampleEvent()), { secret: 'app-old' }))).status,
+      (await ingest.send(signed('app', appEnvelope(sampleEvent()), { secret: 'rule-literal' }))).status,
+    ];
+    // Assess
+    assert.deepEqual(statuses, [202, 202, 202, 401]);
+    assert.deepEqual(reads(), []);
+  });
+
   it('answers 401 naming both settings of the scheme when neither holds anything', async () => {
     // Prepare
     const secrets = createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET: '', FRONT_RULE_SECRET_PARAM: '', FRONT_APP_SECRET_PARAM: '' }), ssmClient(ssm.endpoint));
@@ -168,12 +184,14 @@ describe('the SSM client the store builds (AWS_ENDPOINT_URL_SSM, as a deployed f
   it('tries a failing SSM twice, then answers 503', async () => {
     // Prepare
     ssm.failWith = 500;
+    const ingest = coldIngest(ssm.endpoint);
     // Act
-    const response = await coldIngest(ssm.endpoint).send(signed('rule', sampleEvent()));
+    const response = await ingest.send(signed('rule', sampleEvent()));
     // Assess
     assert.equal(response.status, 503);
     assert.equal(response.json.error, 'secrets_unavailable');
     assert.equal(reads().length, 2);
+    assert.match(ingest.logs[0]?.detail ?? '', new RegExp(`^could not read SSM parameter ${RULE_PARAM}: fake SSM is failing`));
   });
 
   it('gives up on an SSM that never answers after two attempts of 1.5 s, well before Front\'s 5 s', { timeout: 15_000 }, async () => {
