@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { countMessages, readDeadLetters, redrive, redriveAll, release, select, type DeadLetter } from '../lib/dlq.ts';
+import { countMessages, isReplayable, readDeadLetters, redrive, redriveAll, release, select, type DeadLetter } from '../lib/dlq.ts';
 import { appEnvelope, sampleEvent } from '../lib/front/samples.ts';
 import { ATTR, toAttributes } from '../lib/queue.ts';
 import { ingestUnderTest, signed } from './helpers/ingest.ts';
@@ -82,6 +82,17 @@ describe('reading the DLQ', () => {
     assert.equal(ofReference?.conversationId, 'cnv_ref');
     assert.equal(ofReference?.attempts, undefined);
     assert.equal(ofReference?.reason, 'max_receives_exceeded', 'no failure-reason: SQS moved it');
+  });
+
+  it('names no conversation for a body whose conversation id is not a string, or that is not JSON', async () => {
+    // Prepare
+    await letter(JSON.stringify({ id: 'evt_x', conversation: { id: 7 } }), { [ATTR.failureReason]: 'invalid_shape' });
+    await letter(JSON.stringify({ type: 'tag_added', payload: { id: 'evt_y' } }), { [ATTR.failureReason]: 'invalid_shape' });
+    await letter('{"conversation": {"id": "cnv_1"}', { [ATTR.failureReason]: 'invalid_json' });
+    // Act
+    const letters = await readDeadLetters(sqs.client, sqs.dlqUrl);
+    // Assess
+    assert.deepEqual(letters.map((l) => l.conversationId), [undefined, undefined, undefined]);
   });
 
   it('takes a letter\'s order from SQS\'s sequence number when SQS moved it in its conversation\'s group', async () => {
@@ -220,13 +231,25 @@ describe('redriving', () => {
     assert.deepEqual(queued.filter((m) => m.Attributes?.MessageGroupId === conversationId).map((m) => m.MessageAttributes?.[ATTR.eventId]?.StringValue), events.map((e) => e.id));
   });
 
+  it('orders sequence numbers of one length by their digits', async () => {
+    // Prepare: dead-lettered out of order; one conversation
+    const conversationId = `cnv_${randomUUID().slice(0, 8)}`;
+    const events = [1, 2, 3, 4, 5].map(() => sampleEvent({ type: 'assign', conversationId }));
+    for (const i of [3, 0, 4, 2, 1]) await eventLetter(events[i]!, { [ATTR.sequence]: `1000${i + 1}` });
+    const letters = await readDeadLetters(sqs.client, sqs.dlqUrl);
+    // Act
+    const result = await redrive(sqs.client, sqs.dlqUrl, sqs.queueUrl, letters);
+    // Assess
+    assert.deepEqual(result.redriven.map((l) => l.eventId), events.map((e) => e.id));
+  });
+
   it('keeps the read order of letters without a sequence number', async () => {
     // Prepare
     const conversationId = `cnv_${randomUUID().slice(0, 8)}`;
-    const events = [1, 2, 3].map(() => sampleEvent({ type: 'assign', conversationId }));
+    const events = [1, 2, 3, 4, 5, 6].map(() => sampleEvent({ type: 'assign', conversationId }));
     await eventLetter(events[0]!);
     await eventLetter(events[1]!, { [ATTR.sequence]: '7' });
-    await eventLetter(events[2]!);
+    for (const event of events.slice(2)) await eventLetter(event);
     const letters = await readDeadLetters(sqs.client, sqs.dlqUrl);
     // Act
     const result = await redrive(sqs.client, sqs.dlqUrl, sqs.queueUrl, letters);
@@ -241,7 +264,7 @@ describe('redriving', () => {
       [ATTR.failureReason]: 'payload_too_large', [ATTR.failureDetail]: 'too large',
     });
     await summary({ eventId: 'evt_s1', eventType: 'tag', conversationId: 'cnv_s1', bytes: 2_000_000, sha256: 'abc' });
-    await summary({ eventId: 'evt_s2', eventType: 'tag', bytes: 'many' });
+    await summary({ eventId: 'evt_s2', eventType: 'tag', conversationId: 7, bytes: 'many' });
     await summary({ eventId: 'evt_s3', bytes: 10 });
     await summary({ eventId: 7, eventType: 'tag' });
     await letter('{"reason":"payload_too_large", truncated', { [ATTR.failureReason]: 'payload_too_large' });
@@ -251,6 +274,8 @@ describe('redriving', () => {
     // Assess
     assert.deepEqual(result.redriven.map((l) => l.eventId), ['evt_s1', 'evt_s2']);
     assert.equal(result.skipped.length, 3);
+    for (const { why } of result.skipped) assert.equal(why, 'only a summary was kept of a body too large for SQS that named no event: there is nothing to replay');
+    assert.deepEqual(letters.map(isReplayable), [true, true, false, false, false]);
     const queued = await sqs.drain(sqs.queueUrl);
     const bodies = new Map(queued.map((m) => [m.MessageAttributes?.[ATTR.eventId]?.StringValue, m]));
     assert.deepEqual(JSON.parse(bodies.get('evt_s1')?.Body ?? ''), { eventId: 'evt_s1', eventType: 'tag', conversationId: 'cnv_s1', bytes: 2_000_000, sha256: 'abc' });
@@ -262,6 +287,26 @@ describe('redriving', () => {
     }
     await release(sqs.client, sqs.dlqUrl, result.skipped.map((s) => s.letter));
     assert.equal((await readDeadLetters(sqs.client, sqs.dlqUrl)).length, 3, 'what was skipped stays');
+  });
+
+  it('sends a reference the process function dead-lettered (no Front token then) back as it is, a reference', async () => {
+    // Prepare
+    const reference = { eventId: 'evt_r1', eventType: 'tag', conversationId: 'cnv_r1', bytes: 2_000_000, sha256: 'abc' };
+    await letter(JSON.stringify(reference), {
+      [ATTR.eventId]: 'evt_r1', [ATTR.eventType]: 'tag', [ATTR.scheme]: 'app', [ATTR.bodyEncoding]: 'utf8', [ATTR.bodyKind]: 'reference',
+      [ATTR.failureReason]: 'payload_too_large', [ATTR.failureDetail]: 'no Front API token',
+    });
+    const letters = await readDeadLetters(sqs.client, sqs.dlqUrl);
+    assert.equal(isReplayable(letters[0]!), true);
+    // Act
+    const result = await redrive(sqs.client, sqs.dlqUrl, sqs.queueUrl, letters);
+    // Assess
+    assert.equal(result.redriven.length, 1);
+    const [queued] = await sqs.drain(sqs.queueUrl);
+    assert.equal(queued?.Body, JSON.stringify(reference));
+    assert.equal(queued?.Attributes?.MessageGroupId, 'cnv_r1');
+    assert.equal(queued?.MessageAttributes?.[ATTR.bodyKind]?.StringValue, 'reference');
+    assert.equal(queued?.MessageAttributes?.[ATTR.scheme]?.StringValue, 'app');
   });
 
   it('queues a letter once when a redrive dies between the send and the delete and is run again', async () => {
@@ -308,6 +353,62 @@ describe('redriving', () => {
     const left = await readDeadLetters(sqs.client, sqs.dlqUrl);
     assert.deepEqual(left.map((l) => l.eventId).sort(), [comesBack.id, unchosen.id].sort());
     assert.equal((await sqs.drain(sqs.queueUrl)).length, 2);
+  });
+
+  it('skips a letter that came back once, however many rounds follow, and redrives what appears meanwhile', async () => {
+    // Prepare
+    const comesBack = sampleEvent({ type: 'tag' });
+    const other = sampleEvent({ type: 'tag' });
+    const appearsLater = sampleEvent({ type: 'tag' });
+    await eventLetter(comesBack);
+    await eventLetter(other);
+    const rounds: number[] = [];
+    // Act
+    const result = await redriveAll(sqs.client, sqs.dlqUrl, sqs.queueUrl, (letters) => select(letters, []), {
+      onRound: async (round, r) => {
+        rounds.push(r.redriven.length);
+        if (round === 0) {
+          await eventLetter(comesBack);
+          await eventLetter(appearsLater);
+        }
+      },
+    });
+    // Assess
+    assert.deepEqual(rounds, [2, 1, 0]);
+    assert.deepEqual(result.redriven.map((l) => l.eventId), [comesBack.id, other.id, appearsLater.id]);
+    assert.deepEqual(result.skipped.map((s) => s.letter.eventId), [comesBack.id]);
+  });
+
+  it('tells letters without an event id apart by their bodies across rounds, and reports an unreplayable one once', async () => {
+    // Prepare: bodies ingest kept (no event id); an old summary that names no event
+    const first = `not json ${randomUUID()}`;
+    const later = `not json ${randomUUID()}`;
+    await letter(first, { [ATTR.failureReason]: 'invalid_json', [ATTR.bodyEncoding]: 'utf8' });
+    await letter(JSON.stringify({ reason: 'payload_too_large', bytes: 10, sha256: 'x' }), { [ATTR.failureReason]: 'payload_too_large' });
+    // Act
+    const result = await redriveAll(sqs.client, sqs.dlqUrl, sqs.queueUrl, (letters) => select(letters, []), {
+      onRound: async (round) => { if (round === 0) await letter(later, { [ATTR.failureReason]: 'invalid_json', [ATTR.bodyEncoding]: 'utf8' }); },
+    });
+    // Assess
+    assert.deepEqual(result.redriven.map((l) => l.body), [first, later]);
+    assert.deepEqual(result.skipped.map((s) => s.why), ['only a summary was kept of a body too large for SQS that named no event: there is nothing to replay']);
+  });
+
+  it('redrives a conversation SQS shows one letter at a time, in rounds, without being told of each round', async () => {
+    // Prepare: three events of one conversation moved by SQS in its group
+    const conversationId = `cnv_${randomUUID().slice(0, 8)}`;
+    const events = [1, 2, 3].map(() => sampleEvent({ type: 'assign', conversationId }));
+    for (const event of events) {
+      await sqs.client.send(new SendMessageCommand({
+        QueueUrl: sqs.dlqUrl, MessageBody: JSON.stringify(event), MessageGroupId: conversationId, MessageDeduplicationId: event.id,
+        MessageAttributes: toAttributes({ [ATTR.eventId]: event.id, [ATTR.eventType]: event.type }),
+      }));
+    }
+    // Act
+    const result = await redriveAll(sqs.client, sqs.dlqUrl, sqs.queueUrl, (letters) => select(letters, []));
+    // Assess
+    assert.deepEqual(result.redriven.map((l) => l.eventId), events.map((e) => e.id));
+    assert.equal((await readDeadLetters(sqs.client, sqs.dlqUrl)).length, 0);
   });
 
   it('stops after maxRounds', async () => {
