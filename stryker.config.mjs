@@ -19,10 +19,10 @@ export const MODULES = {
   ingest: { mutate: 'lib/ingest.ts', tests: ['ingest', 'ingest-pins', 'ingest-ssm'] },
   queue: {
     mutate: 'lib/queue.ts',
-    tests: ['queue-encoding', 'queue-pins', 'queue-client-pins', 'ingest', 'ingest-pins'],
+    tests: ['queue-encoding', 'queue-encoding-pins', 'queue-pins', 'queue-client-pins', 'ingest', 'ingest-pins'],
     parts: [
-      // The body encodings: pure functions, their round trips and fast paths checked by queue-encoding's properties.
-      { lines: ['47-165'], tests: ['queue-encoding'] },
+      // The body encodings: pure functions, their exact outputs, round trips and fast paths.
+      { lines: ['47-165'], tests: ['queue-encoding', 'queue-encoding-pins'] },
       // The SQS client: its timeouts and retries, which take seconds of real waiting to show.
       { lines: ['187-204'], tests: ['queue-client-pins'] },
       { lines: ['1-46', '166-186', '205-343'], tests: ['queue-pins', 'ingest', 'ingest-pins'] },
