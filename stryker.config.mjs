@@ -23,9 +23,9 @@ export const MODULES = {
     parts: [
       // The body encodings: pure functions, their exact outputs, round trips and fast paths.
       { lines: ['47-165'], tests: ['queue-encoding', 'queue-encoding-pins'] },
-      // The SQS client: its timeouts and retries, which take seconds of real waiting to show.
-      { lines: ['187-204'], tests: ['queue-client-pins'] },
-      { lines: ['1-46', '166-186', '205-343'], tests: ['queue-pins', 'ingest', 'ingest-pins'] },
+      // The SQS client and the single send: their timeouts and retries, which take seconds of real waiting to show.
+      { lines: ['187-240'], tests: ['queue-client-pins', 'ingest-pins'] },
+      { lines: ['1-46', '166-186', '241-343'], tests: ['queue-pins', 'queue-client-pins', 'ingest', 'ingest-pins'] },
     ],
   },
   secrets: { mutate: 'lib/secrets.ts', tests: ['ingest-ssm', 'secrets-pins'] },

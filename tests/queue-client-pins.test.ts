@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import diagnostics from 'node:diagnostics_channel';
 import { describe, it } from 'node:test';
-import { createSqsClient, sendToQueue, type QueuedMessage } from '../lib/queue.ts';
+import { createSqsClient, sendBatchToQueue, sendToQueue, type QueuedMessage } from '../lib/queue.ts';
 import { LOCAL_REGION } from '../local/sqs.ts';
 import { startBlackhole, startSilentServer } from './helpers/hanging.ts';
 
@@ -60,5 +60,28 @@ describe('the SQS client ingest builds', () => {
     } finally {
       await blackhole.stop();
     }
+  });
+
+  it('ends a batch send that gets no answer at the deadline, as a QueueUnavailableError', { timeout: 20_000 }, async () => {
+    const silent = await startSilentServer();
+    try {
+      const client = createSqsClient(900, silent.endpoint);
+      const started = performance.now();
+      await assert.rejects(sendBatchToQueue(client, `${silent.endpoint}/000000000000/q.fifo`, [message], 900), { name: 'QueueUnavailableError' });
+      const ms = performance.now() - started;
+      assert.ok(ms < 1200, `gave up after ${Math.round(ms)} ms`);
+      client.destroy();
+    } finally {
+      await silent.stop();
+    }
+  });
+
+  it('says which queue could not be reached and the error that said so', async () => {
+    const client = createSqsClient(500, 'http://127.0.0.1:9');
+    await assert.rejects(sendToQueue(client, 'http://127.0.0.1:9/000000000000/q.fifo', message, 500), {
+      name: 'QueueUnavailableError',
+      message: /^could not send to http:\/\/127\.0\.0\.1:9\/000000000000\/q\.fifo: \w+: \S/,
+    });
+    client.destroy();
   });
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { sampleEvent } from '../lib/front/samples.ts';
-import { ATTR, createSqsClient, failureAttributes, sendBatchToQueue, type QueuedMessage } from '../lib/queue.ts';
+import { ATTR, createSqsClient, eventMessage, failureAttributes, sendBatchToQueue, type QueuedMessage } from '../lib/queue.ts';
 import { ingestUnderTest, signed } from './helpers/ingest.ts';
 import { recordingSqsClient, startTestSqs, type TestSqs } from './helpers/sqs.ts';
 
@@ -44,6 +44,20 @@ describe('FIFO ids', () => {
   });
 });
 
+describe('events as queued', () => {
+  it('marks an event that did not come by webhook with how it came, and a webhook event not at all', () => {
+    const event = { id: 'evt_1', type: 'tag', conversation: { id: 'cnv_1' } };
+    const fields = { scheme: 'rule' as const, receivedAt: '2026-11-26T12:00:00.000Z' };
+    assert.equal(eventMessage(Buffer.from('{}'), event, { ...fields, arrival: 'recovered' }).attributes[ATTR.arrival], 'recovered');
+    assert.equal(eventMessage(Buffer.from('{}'), event, { ...fields, arrival: 'redriven' }).attributes[ATTR.arrival], 'redriven');
+    assert.deepEqual(eventMessage(Buffer.from('{}'), event, { ...fields, arrival: 'webhook' }), eventMessage(Buffer.from('{}'), event, fields));
+    assert.deepEqual(eventMessage(Buffer.from('{}'), event, fields), {
+      body: '{}', groupId: 'cnv_1', deduplicationId: 'evt_1',
+      attributes: { [ATTR.eventId]: 'evt_1', [ATTR.eventType]: 'tag', [ATTR.scheme]: 'rule', [ATTR.receivedAt]: fields.receivedAt, [ATTR.bodyEncoding]: 'utf8' },
+    });
+  });
+});
+
 describe('dead-letter attributes', () => {
   it('caps the failure detail an operator reads at 1024 characters', () => {
     assert.deepEqual(failureAttributes('handler_failed', 'x'.repeat(1024)), { [ATTR.failureReason]: 'handler_failed', [ATTR.failureDetail]: 'x'.repeat(1024) });
@@ -69,11 +83,19 @@ describe('batches', () => {
     assert.ok(queued.every((m) => m.MessageAttributes?.[ATTR.eventId]?.DataType === 'String'));
   });
 
+  it('sends exactly 20 messages in two calls, never an empty one (SQS refuses it)', async () => {
+    const { client, requests } = recordingSqsClient(sqs.endpoint);
+    const group = `cnv_${Date.now()}_20`;
+    const messages: QueuedMessage[] = Array.from({ length: 20 }, (_, i) => ({ body: `{"n":${i}}`, groupId: group, deduplicationId: `${group}-${i}`, attributes: {} }));
+    await sendBatchToQueue(client, sqs.queueUrl, messages, 2000);
+    assert.deepEqual(requests.filter((r) => r.command === 'SendMessageBatchCommand').map((r) => (r.input.Entries as unknown[]).length), [10, 10]);
+  });
+
   it('throws QueueUnavailableError naming how many were not sent when SQS cannot be reached', async () => {
     const client = createSqsClient(500, 'http://127.0.0.1:9');
     await assert.rejects(sendBatchToQueue(client, `${sqs.endpoint}/000000000000/q.fifo`, [{ body: 'x', groupId: 'g', deduplicationId: 'd', attributes: {} }], 500), {
       name: 'QueueUnavailableError',
-      message: /^could not send 1 message\(s\) to http:\/\/.*\/q\.fifo: /,
+      message: /^could not send 1 message\(s\) to http:\/\/.*\/q\.fifo: \w+: \S/,
     });
   });
 });
