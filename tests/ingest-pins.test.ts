@@ -217,6 +217,18 @@ describe('unusable bodies', () => {
     assert.deepEqual(entry, { outcome: 'too_large', status: 413, scheme: 'app', reason: 'payload_too_large', detail, bytes: raw.length });
   });
 
+  it('logs the conversation of an oversize event queued as a reference', async () => {
+    // Prepare
+    const ingest = ingestUnderTest(sqs);
+    const event = sampleEvent({ type: 'inbound', messageBytes: 600_000 });
+    // Act
+    const response = await ingest.send(signed('rule', event));
+    // Assess
+    assert.equal(response.json.reference, true);
+    const { durationMs: _, bytes: __, ...entry } = ingest.logs[0]!;
+    assert.deepEqual(entry, { outcome: 'queued', status: 202, scheme: 'rule', eventId: event.id, eventType: 'inbound', conversationId: event.conversation?.id, reference: true });
+  });
+
   it('queues a reference without a conversation for an oversize event that has none', async () => {
     // Prepare
     const ingest = ingestUnderTest(sqs);
