@@ -288,6 +288,16 @@ describe('the last-resort guard', () => {
     assert.equal((await sqs.drain(sqs.dlqUrl)).length + (await sqs.drain(sqs.queueUrl)).length, 0);
   });
 
+  it('never keeps a request that broke before it was authenticated, even when keeping it would work', async () => {
+    // Prepare: the freshness check's clock call throws once; any later call would work
+    const ingest = ingestUnderTest(sqs, { now: breakingClock((call) => call === 1) });
+    // Act
+    const response = await ingest.send(signed('app', appEnvelope(sampleEvent({ type: 'tag' }))));
+    // Assess
+    assert.equal(response.status, 400);
+    assert.equal((await sqs.drain(sqs.dlqUrl)).length + (await sqs.drain(sqs.queueUrl)).length, 0);
+  });
+
   it('refuses with 400 an authentic request when keeping it breaks too', async () => {
     // Prepare: every clock call throws, the guard's included
     const ingest = ingestUnderTest(sqs, { now: breakingClock(() => true) });
@@ -295,6 +305,7 @@ describe('the last-resort guard', () => {
     const response = await ingest.send(signed('rule', sampleEvent({ type: 'tag' })));
     // Assess
     assert.equal(response.status, 400);
+    assert.deepEqual(response.json, { error: 'bad_request', message: 'The request could not be read as a Front webhook.' });
     assert.equal(ingest.logs[0]?.scheme, 'rule');
     assert.equal(ingest.logs[0]?.detail, 'an unexpected error occurred while handling it (TypeError)');
   });
