@@ -15,7 +15,7 @@ const SQS_TEXT = /^[\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/
 
 describe('characters SQS accepts are kept as text', () => {
   it('keeps UTF-8 text SQS accepts as it is, at every boundary of its ranges', () => {
-    for (const text of ['\t', '\n', '\r', ' ', '~', '\u007f', '\u0080', '\u07ff', '\u0800', '\ud7ff', '\ue001', '\ufffd', '\u{10000}', '\u{10ffff}', 'é', '😀', '{"a":"b"}']) {
+    for (const text of ['\t', '\n', '\r', ' ', '~', '@', 'A', 'Z', '_', '\u007f', '\u0080', '\u07ff', '\u0800', '\ud7ff', '\ue001', '\ufffd', '\u{10000}', '\u{10ffff}', 'é', '😀', '{"a":"b"}']) {
       assert.deepEqual(encodeBody(Buffer.from(text)), { body: text, encoding: 'utf8' }, JSON.stringify(text));
       // Beside a byte that must be escaped, the same characters stay text.
       assert.equal(escapeBytes(Buffer.concat([Buffer.from(text), bytes(0xff)])), `${text}${E}ff`, JSON.stringify(text));
