@@ -184,6 +184,7 @@ export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Pro
     }
     let timestampMs: number | undefined;
     if (scheme === 'app') {
+      // Stryker disable next-line StringLiteral: equivalent, the scheme is app only when this header is present (above).
       timestampMs = parseTimestamp(timestampHeader ?? '');
       if (timestampMs === undefined) {
         return reject(401, 'invalid_timestamp', 'X-Front-Request-Timestamp must be Unix time in milliseconds.', scheme);
@@ -301,6 +302,7 @@ export function createIngest(deps: IngestDeps): (request: WebhookRequest) => Pro
 
   return async (request) => {
     const started = performance.now();
+    // Stryker disable next-line ObjectLiteral: equivalent, an absent `authentic` is as false as `false`.
     const progress: Progress = { authentic: false };
     let result: Result;
     try {

@@ -195,6 +195,9 @@ export function createSqsClient(deadlineMs: number, endpoint?: string): SQSClien
     requestHandler: {
       connectionTimeout: Math.min(1000, deadlineMs / 3),
       requestTimeout: Math.min(2000, deadlineMs / 2),
+      // Without it the SDK only logs a warning when requestTimeout passes and waits on: a hung request would use
+      // the whole deadline instead of being retried.
+      throwOnRequestTimeout: true,
     },
   });
 }

@@ -70,7 +70,8 @@ export function createSecretStore(
 ): SecretStore & { preload(): Promise<void> } {
   let client = ssmClient;
   const ssm = (): SSMClient => {
-    client ??= new SSMClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } });
+    // throwOnRequestTimeout: without it the SDK only logs a warning when requestTimeout passes, and waits on.
+    client ??= new SSMClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500, throwOnRequestTimeout: true } });
     return client;
   };
   const literal = {

@@ -28,7 +28,8 @@ export function apiTokenFromEnv(env: NodeJS.ProcessEnv, options: { ssm?: SSMClie
   let reading: Promise<string | undefined> | undefined;
   const read = () => {
     reading ??= (async () => {
-      client ??= new SSMClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 } });
+      // throwOnRequestTimeout: without it the SDK only logs a warning when requestTimeout passes, and waits on.
+      client ??= new SSMClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500, throwOnRequestTimeout: true } });
       try {
         const { Parameter } = await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
         const token = Parameter?.Value?.trim() || undefined;

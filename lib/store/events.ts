@@ -80,7 +80,8 @@ export function createDynamoClient(endpoint?: string, options: { region?: string
     ...(endpoint && { endpoint }),
     ...(options.region && { region: options.region }),
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 },
+    // throwOnRequestTimeout: without it the SDK only logs a warning when requestTimeout passes, and waits on.
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
   });
 }
 

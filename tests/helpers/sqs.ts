@@ -1,4 +1,4 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { LOCAL_REGION, startLocalSqs } from '../../local/sqs.ts';
 
 export interface TestSqs {
@@ -59,4 +59,22 @@ export async function startTestSqs(prefix = 'test'): Promise<TestSqs> {
     reset: sqs.purge,
     stop: sqs.stop,
   };
+}
+
+/** One request a client sent: the command's name and its input, as the SDK serializes them for SQS. */
+export interface SentRequest { command: string; input: Record<string, unknown> }
+
+/**
+ * An SQS client on `endpoint` that records every request it sends, so a test can assert what SQS requires on the
+ * requests themselves (attributes asked for by name, batch sizes, FIFO ids) rather than on how lax or strict the
+ * emulator happens to be about it.
+ */
+export function recordingSqsClient(endpoint: string): { client: SQSClient; requests: SentRequest[] } {
+  const requests: SentRequest[] = [];
+  const client = new SQSClient({ endpoint, region: process.env.AWS_REGION ?? LOCAL_REGION });
+  client.middlewareStack.add((next, context) => async (args) => {
+    requests.push({ command: String(context.commandName), input: structuredClone(args.input) as Record<string, unknown> });
+    return next(args);
+  }, { step: 'initialize', name: 'recordRequests' });
+  return { client, requests };
 }
