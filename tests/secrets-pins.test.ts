@@ -156,7 +156,7 @@ describe('reading SSM', () => {
     // Assess
     assert.equal(response.status, 503);
     assert.equal(response.json.error, 'secrets_unavailable');
-    assert.equal(ingest.logs[0]?.detail, `SSM parameter ${RULE_PARAM} is empty`);
+    assert.equal(ingest.logs[0]?.detail, `SSM parameter ${RULE_PARAM} in us-east-1 is empty`);
   });
 });
 
@@ -191,7 +191,7 @@ describe('the SSM client the store builds (AWS_ENDPOINT_URL_SSM, as a deployed f
     assert.equal(response.status, 503);
     assert.equal(response.json.error, 'secrets_unavailable');
     assert.equal(reads().length, 2);
-    assert.match(ingest.logs[0]?.detail ?? '', new RegExp(`^could not read SSM parameter ${RULE_PARAM}: fake SSM is failing`));
+    assert.match(ingest.logs[0]?.detail ?? '', new RegExp(`^could not read SSM parameter ${RULE_PARAM} in us-east-1: fake SSM is failing`));
   });
 
   it('gives up on an SSM that never answers after two attempts of 1.5 s, well before Front\'s 5 s', { timeout: 15_000 }, async () => {
