@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { readDeadLetters, redriveAll, release, select } from '../lib/dlq.ts';
 import { FRONT_EVENT_TYPES } from '../lib/front/event-types.ts';
 import { localSqsClient } from './sqs.ts';
-import { createDynamoEventStore } from '../lib/store/events.ts';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { createDynamoEventStore, type EventStore } from '../lib/store/events.ts';
 import { localDynamoClient } from './dynamodb.ts';
 import { sendOne, type SendResult } from './send.ts';
 import type { LocalStack } from './stack.ts';
@@ -45,6 +46,20 @@ function serveFile(response: ServerResponse, name: string): void {
   response.end(readFileSync(file));
 }
 
+/** The page's SQS and state-table clients, built once per stack rather than per request. */
+const clients = new WeakMap<LocalStack, Promise<{ client: SQSClient; store: EventStore }>>();
+function clientsOf(stack: LocalStack): Promise<{ client: SQSClient; store: EventStore }> {
+  let made = clients.get(stack);
+  if (!made) {
+    made = localSqsClient(stack.sqsEndpoint).then((client) => ({
+      client,
+      store: createDynamoEventStore({ client: localDynamoClient(stack.dynamoEndpoint), tableName: stack.tableName }),
+    }));
+    clients.set(stack, made);
+  }
+  return made;
+}
+
 export async function handleInspector(request: IncomingMessage, response: ServerResponse, path: string, stack: LocalStack): Promise<void> {
   try {
     if (request.method === 'GET' && path === '/') return serveFile(response, 'index.html');
@@ -71,7 +86,7 @@ export async function handleInspector(request: IncomingMessage, response: Server
       await stack.reconcile();
       return json(response, 200, { done: true });
     }
-    const client = await localSqsClient(stack.sqsEndpoint);
+    const { client, store } = await clientsOf(stack);
     if (request.method === 'GET' && path === '/_local/dlq') {
       const letters = await readDeadLetters(client, stack.dlqUrl);
       await release(client, stack.dlqUrl, letters);
@@ -99,7 +114,7 @@ export async function handleInspector(request: IncomingMessage, response: Server
           url: stack.url, scheme, secret: stack.secrets[scheme].split(',')[0]!.trim(), type, preview: body.preview === true,
           frontUrl: stack.frontUrl, missed: body.missed === true,
           ...(body.deadLetter === true && {
-            deadLetter: { client, dlqUrl: stack.dlqUrl, store: createDynamoEventStore({ client: localDynamoClient(stack.dynamoEndpoint), tableName: stack.tableName }) },
+            deadLetter: { client, dlqUrl: stack.dlqUrl, store },
           }),
         }));
       }
