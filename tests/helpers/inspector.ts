@@ -32,11 +32,14 @@ function timelineLogger(timeline: () => Timeline | undefined): EventLogger {
   return { debug: at('DEBUG'), info: at('INFO'), warn: at('WARN'), error: at('ERROR') };
 }
 
+/** The state table's eventually consistent reads lag writes by this much, as the stack's default (and DynamoDB) may. */
+export const READ_LAG_MS = 500;
+
 export async function startInspectorStack(options: InspectorStackOptions): Promise<LocalStack> {
   let timeline: Timeline | undefined;
   const failing = options.failing;
   const stack = await startLocalStack({
-    inspector: true, port: options.port ?? 0, sqsPort: 0, dynamoPort: 0,
+    inspector: true, port: options.port ?? 0, sqsPort: 0, dynamoPort: 0, dynamoReadLagMs: READ_LAG_MS,
     front: { port: 0, requestsPerMinute: 6000 }, frontApiRequestsPerMinute: 600,
     reconcileEverySeconds: 0, stateFile: join(options.dir, 'state.json'),
     ...(options.secrets && { secrets: options.secrets }),
