@@ -20,6 +20,8 @@ import type { FrontEvent } from '../lib/front/event.ts';
 import { recordingLogger, type LogRecord } from './helpers/local.ts';
 import { recordingSqsClient, startTestSqs, type TestSqs } from './helpers/sqs.ts';
 import { startTestStore, type TestStore } from './helpers/store.ts';
+import { createDynamoClient, createDynamoEventStore } from '../lib/store/events.ts';
+import { startLocalDynamo } from '../local/dynamodb.ts';
 
 let sqs: TestSqs;
 let state: TestStore;
@@ -366,5 +368,384 @@ describe('a handler that keeps failing', () => {
     assert.equal(failed.length, 12);
     assert.ok(failed.every((l) => l.willRetry === true && l.retryInSeconds === 7 && l.attempt === 1 && l.maxAttempts === 3));
     assert.equal((await sqs.drain(sqs.dlqUrl)).length, 0);
+  });
+});
+
+/** A state table of its own, in a dynalite this test can stop: the table "going down" mid-test. */
+async function ownTable(options: { now?: () => number } = {}) {
+  const dynamo = await startLocalDynamo({ port: 0, prefix: randomId('own') });
+  const client = createDynamoClient(dynamo.endpoint);
+  const store = createDynamoEventStore({ client, tableName: dynamo.tableName, ...(options.now && { now: options.now }) });
+  let stopped = false;
+  return {
+    store,
+    /** Stops the emulator: every later request is refused (connection refused), as an unreachable table is. */
+    async down() { if (!stopped) { stopped = true; await dynamo.stop(); } },
+    async close() { client.destroy(); await this.down(); },
+  };
+}
+
+/** A record of `event`, received from the queue as Lambda would pass it. */
+async function eventRecord(event: ReturnType<typeof sampleEvent>, attributes: Record<string, string> = { [ATTR.scheme]: 'rule' }): Promise<SQSRecord> {
+  await queue(JSON.stringify(event), attributes, event.conversation?.id);
+  const records = await receiveRecords();
+  assert.equal(records.length, 1);
+  return records[0]!;
+}
+
+describe('the "front event processed" line, whatever the event carries', () => {
+  it('keeps every field for an event without source or target', async () => {
+    // Prepare
+    const event = sampleEvent({ type: 'tag' });
+    delete (event as { source?: unknown }).source;
+    delete (event as { target?: unknown }).target;
+    const { handler, logs } = underTest();
+    // Act
+    const response = await handler({ Records: [await eventRecord(event)] });
+    // Assess
+    assert.deepEqual(response, { batchItemFailures: [] });
+    assert.deepEqual(lines(logs, 'front event logging failed'), []);
+    const [line] = lines(logs, 'front event processed');
+    assert.deepEqual([line?.eventId, line?.arrival, line?.attempt, line?.sourceKind, line?.targetKind], [event.id, 'webhook', 1, undefined, undefined]);
+  });
+
+  it('gives the handler\'s duration in milliseconds, to two decimals', async () => {
+    // Prepare: the clock moves 1.23456 ms while the handler runs
+    let t = NOW;
+    const { handler, logs } = underTest({ now: () => t, fail: () => { t += 1.23456; } });
+    // Act
+    await handler({ Records: [await eventRecord(sampleEvent({ type: 'tag' }))] });
+    // Assess
+    assert.equal(lines(logs, 'front event processed')[0]?.durationMs, 1.23);
+  });
+
+  it('still says the event was processed, with its keys, when the full line cannot be written; the record stays done', async () => {
+    // Prepare: a logger that fails on the first full processed line (as a serialization error would)
+    const event = sampleEvent({ type: 'tag' });
+    const logs: LogRecord[] = [];
+    const recording = recordingLogger(logs);
+    let failed = false;
+    const logger = { ...recording, info: (message: string, ...fields: Array<Record<string, unknown>>) => {
+      if (message === 'front event processed' && !failed) { failed = true; throw new TypeError('cannot serialize'); }
+      recording.info(message, ...fields);
+    } };
+    const handler = createProcessHandler({ registry: defineHandlers({ default: () => {} }), sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store, logger, now: () => NOW });
+    // Act
+    const response = await handler({ Records: [await eventRecord(event)] });
+    // Assess
+    assert.deepEqual(response, { batchItemFailures: [] });
+    assert.deepEqual(lines(logs, 'front event processed'), [{ level: 'info', message: 'front event processed', eventId: event.id, eventType: 'tag', conversationId: event.conversation?.id, handler: 'default' }]);
+    assert.deepEqual(lines(logs, 'front event logging failed'), [{ level: 'error', message: 'front event logging failed', reason: 'TypeError: cannot serialize' }]);
+    assert.ok((await state.store.get(event.id, { consistent: true }))?.processedAt, 'marked processed');
+  });
+});
+
+describe('the state table', () => {
+  it('is read consistently for a recovered or redriven copy, and eventually consistently (half the price) for a webhook', async () => {
+    // Prepare: the table's GetItem requests, as sent
+    const client = createDynamoClient(state.endpoint);
+    const reads: Array<boolean | undefined> = [];
+    client.middlewareStack.add((next, context) => async (args) => {
+      if (context.commandName === 'GetItemCommand') reads.push((args.input as { ConsistentRead?: boolean }).ConsistentRead);
+      return next(args);
+    }, { step: 'initialize', name: 'recordReads' });
+    const store = createDynamoEventStore({ client, tableName: state.tableName });
+    const handler = createProcessHandler({ registry: defineHandlers({ default: () => {} }), sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store, logger: recordingLogger([]), now: () => NOW });
+    // Act
+    for (const arrival of ['webhook', 'recovered', 'redriven']) {
+      await handler({ Records: [await eventRecord(sampleEvent({ type: 'tag' }), { [ATTR.scheme]: 'rule', [ATTR.arrival]: arrival })] });
+    }
+    // Assess
+    assert.deepEqual(reads.map((r) => r === true), [false, true, true]);
+    client.destroy();
+  });
+
+  it('unreachable before the handler: the record waits, longer the more often SQS has delivered it, and the handler does not run', async () => {
+    // Prepare
+    const table = await ownTable();
+    await table.down();
+    const third = await recordWithCount('3');
+    const { attributes: _, ...uncounted } = await recordWithCount(undefined);
+    let runs = 0;
+    try {
+      for (const [record, expected] of [[third, 40], [uncounted as SQSRecord, 10]] as const) {
+        const logs: LogRecord[] = [];
+        const handler = createProcessHandler({
+          registry: defineHandlers({ default: () => { runs += 1; } }),
+          sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: table.store, logger: recordingLogger(logs), now: () => NOW,
+          settings: { ...DEFAULT_SETTINGS, deferSeconds: 10 },
+        });
+        // Act
+        const response = await handler({ Records: [record] });
+        // Assess: 10 s doubled per delivery after the first
+        assert.deepEqual(response, { batchItemFailures: [{ itemIdentifier: record.messageId }] });
+        const [line] = lines(logs, 'front event deferred');
+        assert.deepEqual([line?.reason, line?.retryInSeconds], ['store_unavailable', expected]);
+      }
+      assert.equal(runs, 0);
+    } finally {
+      await table.close();
+    }
+  });
+
+  it('unreachable after the handler succeeded: the record is done (never run again), and the missing mark is logged', async () => {
+    // Prepare: the table goes down while the handler runs
+    const table = await ownTable();
+    const logs: LogRecord[] = [];
+    const event = sampleEvent({ type: 'tag' });
+    const handler = createProcessHandler({
+      registry: defineHandlers({ default: async () => { await table.down(); } }),
+      sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: table.store, logger: recordingLogger(logs), now: () => NOW,
+    });
+    try {
+      // Act
+      const response = await handler({ Records: [await eventRecord(event)] });
+      // Assess
+      assert.deepEqual(response, { batchItemFailures: [] });
+      const [line] = lines(logs, 'front event not recorded');
+      assert.deepEqual({ ...line, detail: typeof line?.detail }, {
+        level: 'error', message: 'front event not recorded', eventId: event.id, eventType: 'tag', conversationId: event.conversation?.id, reason: 'store_unavailable', detail: 'string',
+      });
+      assert.match(String(line?.detail), /^StoreUnavailableError: /);
+      assert.equal(lines(logs, 'front event processed').length, 1);
+    } finally {
+      await table.close();
+    }
+  });
+
+  it('unreachable after the handler failed: retried without the count, after the deferral delay, saying the count was not recorded', async () => {
+    // Prepare
+    const table = await ownTable();
+    const logs: LogRecord[] = [];
+    const event = sampleEvent({ type: 'tag' });
+    const handler = createProcessHandler({
+      registry: defineHandlers({ default: async () => { await table.down(); throw new Error('the CRM is down'); } }),
+      sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: table.store, logger: recordingLogger(logs), now: () => NOW,
+      settings: { ...DEFAULT_SETTINGS, deferSeconds: 10, retryDelaysSeconds: [99] },
+    });
+    try {
+      const record = await eventRecord(event);
+      // Act
+      const response = await handler({ Records: [record] });
+      // Assess
+      assert.deepEqual(response, { batchItemFailures: [{ itemIdentifier: record.messageId }] });
+      const [line] = lines(logs, 'front event failed');
+      assert.match(String(line?.countNotRecorded), /^StoreUnavailableError: /);
+      assert.deepEqual({ ...line, countNotRecorded: 'x' }, {
+        level: 'error', message: 'front event failed', eventId: event.id, eventType: 'tag', conversationId: event.conversation?.id,
+        reason: 'Error: the CRM is down', handler: 'default', attempt: 1, durationMs: 0, willRetry: true, retryInSeconds: 10, countNotRecorded: 'x',
+      });
+    } finally {
+      await table.close();
+    }
+  });
+
+  it('says so when another delivery marked the event processed while its handler ran', async () => {
+    // Prepare: the handler's event is marked processed by "another delivery" before it returns
+    const event = sampleEvent({ type: 'tag' });
+    const earlier = new Date(NOW - 1000);
+    const logs: LogRecord[] = [];
+    const handler = createProcessHandler({
+      registry: defineHandlers({ default: async (e) => { await state.store.markProcessed(e.id, earlier); } }),
+      sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store, logger: recordingLogger(logs), now: () => NOW,
+    });
+    // Act
+    const response = await handler({ Records: [await eventRecord(event)] });
+    // Assess
+    assert.deepEqual(response, { batchItemFailures: [] });
+    assert.deepEqual(lines(logs, 'front event processed twice'), [{
+      level: 'warn', message: 'front event processed twice', eventId: event.id, eventType: 'tag', conversationId: event.conversation?.id, firstProcessedAt: earlier.toISOString(),
+    }]);
+  });
+});
+
+describe('events this instance processed lately', () => {
+  it('are skipped for 15 minutes without the state table (a copy can come before an eventually consistent read shows the mark)', async () => {
+    // Prepare: processed at NOW; then the table goes down
+    let t = NOW;
+    const table = await ownTable({ now: () => t });
+    const logs: LogRecord[] = [];
+    let runs = 0;
+    const handler = createProcessHandler({
+      registry: defineHandlers({ default: () => { runs += 1; } }),
+      sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: table.store, logger: recordingLogger(logs), now: () => t,
+    });
+    const event = sampleEvent({ type: 'tag' });
+    try {
+      const record = await eventRecord(event);
+      await handler({ Records: [record] });
+      await table.down();
+      // Act: a copy 1 minute later, one just before 15 minutes, one at 15 minutes
+      t = NOW + 60_000;
+      const oneMinute = await handler({ Records: [record] });
+      t = NOW + 15 * 60_000 - 1;
+      const justBefore = await handler({ Records: [record] });
+      t = NOW + 15 * 60_000;
+      const atFifteen = await handler({ Records: [record] });
+      // Assess
+      assert.equal(runs, 1);
+      assert.deepEqual([oneMinute, justBefore], [{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+      assert.deepEqual(lines(logs, 'front event skipped').map((l) => l.firstProcessedAt), [new Date(NOW).toISOString(), new Date(NOW).toISOString()]);
+      assert.deepEqual(atFifteen, { batchItemFailures: [{ itemIdentifier: record.messageId }] });
+      assert.equal(lines(logs, 'front event deferred')[0]?.reason, 'store_unavailable');
+    } finally {
+      await table.close();
+    }
+  });
+
+  it('are at most recentlyProcessedLimit ids, the oldest forgotten first', async () => {
+    // Prepare: three events processed with room for two; then the table goes down
+    const table = await ownTable();
+    const logs: LogRecord[] = [];
+    const handler = createProcessHandler({
+      registry: defineHandlers({ default: () => {} }), recentlyProcessedLimit: 2,
+      sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: table.store, logger: recordingLogger(logs), now: () => NOW,
+    });
+    try {
+      const records: SQSRecord[] = [];
+      for (let i = 0; i < 3; i++) {
+        records.push(await eventRecord(sampleEvent({ type: 'tag' })));
+        await handler({ Records: [records[i]!] });
+      }
+      await table.down();
+      // Act
+      const answers = [];
+      for (const record of records) answers.push(await handler({ Records: [record] }));
+      // Assess: the first is forgotten (the table is needed, and down); the last two are remembered
+      assert.deepEqual(answers.map((a) => a.batchItemFailures.length), [1, 0, 0]);
+      assert.equal(lines(logs, 'front event skipped').length, 2);
+    } finally {
+      await table.close();
+    }
+  });
+});
+
+describe('dead letters, from records as they come', () => {
+  it('keeps the string attributes of a message, not its binary ones, and no queue sequence when the record has none', async () => {
+    // Prepare: a body that is not JSON, with a binary attribute, and no `attributes` map (a replay tool's record)
+    await queue('not json', { [ATTR.scheme]: 'rule' });
+    const [received] = await receiveRecords();
+    const { attributes: _, ...bare } = received!;
+    const record = { ...bare, messageAttributes: { ...received!.messageAttributes, blob: { dataType: 'Binary', binaryValue: 'AQID', stringListValues: [], binaryListValues: [] } } } as unknown as SQSRecord;
+    const { handler } = underTest();
+    // Act
+    const response = await handler({ Records: [record] });
+    // Assess
+    assert.deepEqual(response, { batchItemFailures: [] });
+    const [letter] = await sqs.drain(sqs.dlqUrl);
+    assert.deepEqual(Object.keys(letter?.MessageAttributes ?? {}).sort(), [ATTR.failureDetail, ATTR.failureReason, ATTR.scheme].sort());
+  });
+
+  it('says at most 1,024 characters of why, on the line as in the DLQ', async () => {
+    // Prepare: a reference to an event Front does not have, whose id makes the reason long
+    const front = await startFakeFront({ token: 'token' });
+    try {
+      const id = `evt_${'x'.repeat(1100)}`;
+      await queue(JSON.stringify({ eventId: id, eventType: 'tag', bytes: 2_000_000, sha256: 'x' }), { [ATTR.bodyKind]: 'reference', [ATTR.scheme]: 'rule' });
+      const { handler, logs } = underTest({ now: Date.now, front: frontFetch(front.url) });
+      // Act
+      await handler({ Records: await receiveRecords() });
+      // Assess
+      const [letter] = await sqs.drain(sqs.dlqUrl);
+      const detail = letter?.MessageAttributes?.[ATTR.failureDetail]?.StringValue ?? '';
+      assert.equal(detail.length, 1024);
+      assert.match(detail, /^Front's API has no event evt_x+/);
+      assert.equal(lines(logs, 'front event dead-lettered')[0]?.detail, detail);
+    } finally {
+      await front.close();
+    }
+  });
+});
+
+/** Front's API as the process function reaches it, through the fake (token "token", unless none). */
+function frontFetch(url: string, options: { token?: string | undefined; hydratePreviews?: boolean } = {}): NonNullable<ProcessDeps['front']> {
+  const token = 'token' in options ? options.token : 'token';
+  return {
+    client: new FrontApiClient({ baseUrl: url, token: async () => token ?? '', budget: new InMemoryRateBudget(600) }),
+    token: { source: 'test', get: async () => token },
+    hydratePreviews: options.hydratePreviews ?? false,
+  };
+}
+
+describe('previews, when the stage hydrates them', () => {
+  it('reach the handler as they came when there is no token, said once per function instance', async () => {
+    // Prepare
+    const { handler, seen, logs } = underTest({ front: frontFetch('http://127.0.0.1:9', { token: undefined, hydratePreviews: true }) });
+    const previews = [sampleEvent({ type: 'tag', preview: true }), sampleEvent({ type: 'tag', preview: true }), sampleEvent({ type: 'tag', preview: true })];
+    // Act: two in one batch, one in the next
+    for (const event of previews.slice(0, 2)) await queue(JSON.stringify(event), { [ATTR.scheme]: 'rule' });
+    await handler({ Records: await receiveRecords() });
+    await handler({ Records: [await eventRecord(previews[2]!)] });
+    // Assess
+    assert.deepEqual(seen.map((s) => s.event.preview), [true, true, true]);
+    assert.deepEqual(lines(logs, 'front previews not hydrated'), [{
+      level: 'warn', message: 'front previews not hydrated', reason: 'HYDRATE_PREVIEWS is on but there is no Front API token: previews reach handlers as they came',
+    }]);
+  });
+
+  it('reach the handler as they came when Front has no such event, or answers with something that is not one, and say why', async () => {
+    // Prepare
+    const front = await startFakeFront({ token: 'token' });
+    try {
+      const missing = sampleEvent({ type: 'tag', preview: true });
+      const odd = sampleEvent({ type: 'tag', preview: true });
+      front.record({ ...sampleEvent({ type: 'tag' }), id: odd.id, conversation: 7 } as unknown as ReturnType<typeof sampleEvent>);
+      const { handler, seen, logs } = underTest({ now: Date.now, front: frontFetch(front.url, { hydratePreviews: true }) });
+      // Act
+      for (const event of [missing, odd]) await handler({ Records: [await eventRecord(event)] });
+      // Assess
+      assert.deepEqual(seen.map((s) => [s.event.id, s.event.preview]), [[missing.id, true], [odd.id, true]]);
+      assert.deepEqual(lines(logs, 'front event not hydrated'), [
+        { level: 'warn', message: 'front event not hydrated', eventId: missing.id, eventType: 'tag', conversationId: missing.conversation?.id, reason: 'not_found' },
+        { level: 'warn', message: 'front event not hydrated', eventId: odd.id, eventType: 'tag', conversationId: odd.conversation?.id, reason: 'not_an_event' },
+      ]);
+    } finally {
+      await front.close();
+    }
+  });
+});
+
+describe('references, when Front cannot answer', () => {
+  it('wait for Front (deferred, with the reason the alarm counts), never dead-lettered for it', async () => {
+    // Prepare
+    const front = await startFakeFront({ token: 'token' });
+    try {
+      for (const status of [503, 401]) {
+        await sqs.reset();
+        front.failNext({ count: 10, status });
+        await queue(JSON.stringify({ eventId: randomId('evt'), eventType: 'tag', bytes: 2_000_000, sha256: 'x' }), { [ATTR.bodyKind]: 'reference', [ATTR.scheme]: 'rule' });
+        const { handler, logs, seen } = underTest({ now: Date.now, front: frontFetch(front.url) });
+        const records = await receiveRecords();
+        // Act
+        const response = await handler({ Records: records });
+        // Assess
+        assert.deepEqual(response, { batchItemFailures: [{ itemIdentifier: records[0]!.messageId }] }, `Front answered ${status}`);
+        assert.equal(seen.length, 0);
+        assert.equal(lines(logs, 'front event deferred')[0]?.reason, status === 401 ? 'front_unauthorized' : 'front_unavailable');
+        assert.deepEqual(await sqs.drain(sqs.dlqUrl), []);
+      }
+    } finally {
+      await front.close();
+    }
+  });
+
+  it('give up on a Front that does not answer by the batch\'s deadline, not the handler\'s', async () => {
+    // Prepare: Lambda has 1.5 s left, 0.5 s kept back; the handler timeout is far longer
+    const front = await startFakeFront({ token: 'token' });
+    try {
+      front.hangNext({ count: 10 });
+      await queue(JSON.stringify({ eventId: randomId('evt'), eventType: 'tag', bytes: 2_000_000, sha256: 'x' }), { [ATTR.bodyKind]: 'reference', [ATTR.scheme]: 'rule' });
+      const { handler, logs } = underTest({ now: Date.now, front: frontFetch(front.url), settings: { handlerTimeoutMs: 60_000, deadlineMarginMs: 500 } });
+      const records = await receiveRecords();
+      const started = Date.now();
+      // Act
+      const response = await handler({ Records: records }, { getRemainingTimeInMillis: () => 1500 });
+      // Assess: it gave up at the batch's deadline (1 s), not after the client's own timeouts (5 s a try, 3 tries)
+      assert.ok(Date.now() - started < 5000, `answered after ${Date.now() - started} ms`);
+      assert.equal(response.batchItemFailures.length, 1);
+      assert.equal(lines(logs, 'front event deferred')[0]?.reason, 'front_unavailable');
+    } finally {
+      await front.close();
+    }
   });
 });
