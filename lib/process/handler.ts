@@ -45,9 +45,7 @@ export class HandlerTimeoutError extends Error {
 }
 
 function isoOrUndefined(seconds: number | undefined): string | undefined {
-  // Stryker disable next-line ConditionalExpression: equivalent, new Date(NaN) is turned into undefined below.
-  if (seconds === undefined) return undefined;
-  const date = new Date(seconds * 1000);
+  const date = new Date((seconds ?? Number.NaN) * 1000);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
