@@ -335,4 +335,19 @@ describe('the invocation itself', () => {
     assert.deepEqual(response, { batchItemFailures: [] });
     assert.deepEqual(logs, []);
   });
+
+  it('fails the batch whole when its Records hold something that is not a record: every record with a messageId is reported, and "front batch failed" says why', async () => {
+    // Prepare: a record as Lambda passes it, and a null beside it (a replay tool or a test may pass anything)
+    await queue(sampleEvent({ type: 'tag' }));
+    const [record] = await receiveRecords();
+    let ran = 0;
+    const { handler, logs } = underTest({ now: Date.now, handle: () => { ran += 1; } });
+    // Act
+    const response = await handler({ Records: [record!, null as unknown as SQSRecord] });
+    // Assess
+    assert.deepEqual(response, failures(record!));
+    assert.equal(ran, 0);
+    assert.deepEqual(logs.map((l) => [l.level, l.message]), [['error', 'front batch failed']]);
+    assert.match(String(logs[0]?.reason), /^TypeError: Cannot read properties of null/);
+  });
 });

@@ -364,7 +364,8 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
       // Only a bug gets here (every record's outcome is handled above): retry the batch rather than throw.
       safely(() => logger.error('front batch failed', { reason: describeError(error) }));
       const records = Array.isArray(event?.Records) ? event.Records : [];
-      return { batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) };
+      // Every record that has an id; an entry that is not a record (a null: what likely brought us here) has none.
+      return { batchItemFailures: records.flatMap((r) => (typeof r?.messageId === 'string' ? [{ itemIdentifier: r.messageId }] : [])) };
     }
   };
 }
