@@ -193,9 +193,10 @@ describe('a handler cut short by the batch\'s deadline', () => {
   /**
    * One conversation of two events; Lambda has 600 ms left and the margin is 500 ms, so the batch has 100 ms. The
    * first event's handler takes `firstTakesMs`; the second's hangs until the batch's deadline (its own limit, 10 s, is
-   * far). So the second ran 100 - firstTakesMs ms, against a fair share of half the batch: 50 ms.
+   * far). So the second ran 100 - firstTakesMs ms, against a fair share of half the batch: 50 ms. Or the second's
+   * handler throws at once instead.
    */
-  async function secondCutByTheBatch(firstTakesMs: number) {
+  async function secondCutByTheBatch(firstTakesMs: number, secondDoes: 'hangs' | 'throws' = 'hangs') {
     const clock = testClock();
     const conversationId = randomId('cnv');
     const [first, second] = [sampleEvent({ type: 'tag', conversationId }), sampleEvent({ type: 'tag', conversationId })];
@@ -211,6 +212,7 @@ describe('a handler cut short by the batch\'s deadline', () => {
       handle: (event, context) => {
         if (event.id === first!.id) return clock.advance(firstTakesMs);
         signal = context.signal;
+        if (secondDoes === 'throws') throw new Error('down');
         clock.t = batchDeadline;
         return hang();
       },
@@ -235,6 +237,17 @@ describe('a handler cut short by the batch\'s deadline', () => {
     await acknowledge(records, response);
     const again = await receiveRecords();
     assert.deepEqual(again.map((r) => JSON.parse(r.body).id), [second.id]);
+  });
+
+  it('a handler that throws, even late in the batch, fails, its attempt counted: only running out of time is excused', { timeout: 5000 }, async () => {
+    // Prepare, Act: the second event would get 49 ms, and its handler throws at once
+    const { response, logs, signal, records, second } = await secondCutByTheBatch(51, 'throws');
+    // Assess
+    assert.deepEqual(response, failures(records[1]!));
+    assert.equal(signal?.aborted, false);
+    assert.deepEqual(lines(logs, 'front event deferred'), []);
+    assert.deepEqual(lines(logs, 'front event failed').map((l) => [l.eventId, l.reason, l.attempt]), [[second.id, 'Error: down', 1]]);
+    assert.equal((await state.store.get(second.id))?.attempts, 1);
   });
 
   it('after it had half the batch: fails, its attempt counted', { timeout: 5000 }, async () => {
