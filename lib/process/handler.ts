@@ -300,9 +300,11 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
       return { kind: 'done' };
     }
 
-    // A handler cut short by the batch's deadline before it had a fair share of the invocation is not at fault.
+    // A handler cut short by the batch's deadline before it had a fair share of the invocation is not at fault. The
+    // time it was given decides, not the time measured: a timer can fire a little before the clock says it is due,
+    // and a handler that overran its own limit would then pass for one the batch cut short.
     const budget = batch.deadline - batch.start;
-    if (result.timedOut && durationMs < Math.min(settings.handlerTimeoutMs, budget / 2)) {
+    if (result.timedOut && deadline - started < Math.min(settings.handlerTimeoutMs, budget / 2)) {
       logger.warn('front event deferred', { ...keys, reason: 'out_of_time', durationMs, retryInSeconds: 0 });
       return { kind: 'retry', delaySeconds: 0 };
     }
@@ -369,7 +371,8 @@ export function createProcessHandler(deps: ProcessDeps): ProcessHandler {
       // Only a bug gets here (every record's outcome is handled above): retry the batch rather than throw.
       safely(() => logger.error('front batch failed', { reason: describeError(error) }));
       const records = Array.isArray(event?.Records) ? event.Records : [];
-      return { batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) };
+      // Every record that has an id; an entry that is not a record (a null: what likely brought us here) has none.
+      return { batchItemFailures: records.flatMap((r) => (typeof r?.messageId === 'string' ? [{ itemIdentifier: r.messageId }] : [])) };
     }
   };
 }
