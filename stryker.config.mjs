@@ -30,7 +30,7 @@ export const MODULES = {
   },
   secrets: { mutate: 'lib/secrets.ts', tests: ['ingest-ssm', 'secrets-pins'] },
   record: { mutate: 'lib/process/record.ts', tests: ['process', 'process-pins'] },
-  handler: { mutate: 'lib/process/handler.ts', tests: ['process', 'process-pins'] },
+  handler: { mutate: 'lib/process/handler.ts', tests: ['process', 'process-pins', 'process-deadline-pins'] },
   event: { mutate: 'lib/front/event.ts', tests: ['testing', 'event-pins'] },
   dlq: { mutate: 'lib/dlq.ts', tests: ['dlq-pins'] },
 };

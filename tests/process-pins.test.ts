@@ -438,6 +438,23 @@ describe('the "front event processed" line, whatever the event carries', () => {
     assert.deepEqual(lines(logs, 'front event logging failed'), [{ level: 'error', message: 'front event logging failed', reason: 'TypeError: cannot serialize' }]);
     assert.ok((await state.store.get(event.id, { consistent: true }))?.processedAt, 'marked processed');
   });
+  it('says a line could not be written also where there is no shorter line to fall back on (a skipped copy)', async () => {
+    // Prepare: an event already processed; a logger that fails on every "skipped" line
+    const event = sampleEvent({ type: 'tag' });
+    await state.store.markProcessed(event.id, new Date(NOW - 1000));
+    const logs: LogRecord[] = [];
+    const recording = recordingLogger(logs);
+    const logger = { ...recording, info: (message: string, ...fields: Array<Record<string, unknown>>) => {
+      if (message === 'front event skipped') throw new TypeError('cannot serialize');
+      recording.info(message, ...fields);
+    } };
+    const handler = createProcessHandler({ registry: defineHandlers({ default: () => {} }), sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store, logger, now: () => NOW });
+    // Act
+    const response = await handler({ Records: [await eventRecord(event, { [ATTR.scheme]: 'rule', [ATTR.arrival]: 'redriven' })] });
+    // Assess
+    assert.deepEqual(response, { batchItemFailures: [] });
+    assert.deepEqual(lines(logs, 'front event logging failed'), [{ level: 'error', message: 'front event logging failed', reason: 'TypeError: cannot serialize' }]);
+  });
 });
 
 describe('the state table', () => {
