@@ -114,6 +114,11 @@ export function recoveredMessage(event: FrontEventBody, receivedAt: string): { m
   };
 }
 
+/** A run's counts before its first page; everything up to `doneThrough` is done. */
+function noProgress(doneThrough: number): ReconcileProgress {
+  return { pages: 0, seen: 0, alreadyProcessed: 0, alreadyFailing: 0, enqueued: 0, referenced: 0, unusable: 0, rateLimitWaits: 0, waitedMs: 0, doneThrough };
+}
+
 /**
  * Lists one window oldest first and enqueues what is missing, page by page; stops before `deadlineAt`.
  * `onPage` runs after each page is fully enqueued (the scheduled run moves its watermark there).
@@ -125,7 +130,7 @@ export async function reconcileWindow(
 ): Promise<ReconcileResult> {
   const now = deps.now ?? Date.now;
   const sendDeadlineMs = deps.sendDeadlineMs ?? 5000;
-  const progress: ReconcileProgress = { pages: 0, seen: 0, alreadyProcessed: 0, alreadyFailing: 0, enqueued: 0, referenced: 0, unusable: 0, rateLimitWaits: 0, waitedMs: 0, doneThrough: window.after };
+  const progress = noProgress(window.after);
   // Pages must come oldest first for the watermark to move page by page; if Front ever returned them otherwise,
   // nothing moves until the whole window is done.
   let ordered = true;
@@ -216,8 +221,7 @@ export async function reconcileScheduled(
     ...(wanted < oldest && { notCovered: { after: wanted, before: Math.min(oldest, window.before) } }),
   };
   if (window.before <= window.after) {
-    const progress = { pages: 0, seen: 0, alreadyProcessed: 0, alreadyFailing: 0, enqueued: 0, referenced: 0, unusable: 0, rateLimitWaits: 0, waitedMs: 0, doneThrough: window.before };
-    return { window, progress, complete: true, resumeAfter: window.before, ...extra };
+    return { window, progress: noProgress(window.before), complete: true, resumeAfter: window.before, ...extra };
   }
   const result = await reconcileWindow(deps, window, {
     deadlineAt: options.deadlineAt,

@@ -1,5 +1,6 @@
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { Scheme } from './signature.ts';
+import { createSsmClient } from './ssm.ts';
 
 /**
  * Where each scheme's signing secrets come from. A value holds one secret or several,
@@ -70,8 +71,7 @@ export function createSecretStore(
 ): SecretStore & { preload(): Promise<void> } {
   let client = ssmClient;
   const ssm = (): SSMClient => {
-    // throwOnRequestTimeout: without it the SDK only logs a warning when requestTimeout passes, and waits on.
-    client ??= new SSMClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500, throwOnRequestTimeout: true } });
+    client ??= createSsmClient();
     return client;
   };
   const literal = {
@@ -87,19 +87,19 @@ export function createSecretStore(
     const attempt = (async () => {
       let value: string | undefined;
       // Where it looked, for the 503 and the log line: a parameter put in another region is the usual mistake.
-      const region = async () => ssm().config.region().catch(() => 'an unknown region');
+      const where = async () => `SSM parameter ${name} in ${await ssm().config.region().catch(() => 'an unknown region')}`;
       try {
         const output = await ssm().send(new GetParameterCommand({ Name: name, WithDecryption: true }));
         value = output.Parameter?.Value;
       } catch (error) {
         const detail = error instanceof Error ? error.message : String(error);
-        const where = `SSM parameter ${name} in ${await region()}`;
-        throw new SecretsUnavailableError(`could not read ${where}: ${detail}`, { cause: error, where });
+        const at = await where();
+        throw new SecretsUnavailableError(`could not read ${at}: ${detail}`, { cause: error, where: at });
       }
       const secrets = value === undefined ? [] : splitSecrets(value);
       if (secrets.length === 0) {
-        const where = `SSM parameter ${name} in ${await region()}`;
-        throw new SecretsUnavailableError(`${where} is empty`, { where });
+        const at = await where();
+        throw new SecretsUnavailableError(`${at} is empty`, { where: at });
       }
       cached.set(scheme, { secrets, readAt: now() });
       return secrets;

@@ -6,7 +6,6 @@
  * Against the local stack by default; a deployed stage with --stage/--region (your AWS credentials; the token from
  * FRONT_API_TOKEN or the stage's SSM parameter).
  */
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { parseCli, usageError } from './cli.ts';
 import { DEFAULT_REQUESTS_PER_MINUTE, FRONT_API_BASE_URL, FrontApiClient } from '../lib/front/api.ts';
@@ -15,6 +14,7 @@ import queues from '../lib/queues.json' with { type: 'json' };
 import { oldestListable, reconcileWindow, type ReconcileProgress, type ReconcileResult } from '../lib/reconcile.ts';
 import { DynamoRateBudget } from '../lib/store/budget.ts';
 import { createDynamoClient, createDynamoEventStore } from '../lib/store/events.ts';
+import { createSsmClient } from '../lib/ssm.ts';
 import table from '../lib/table.json' with { type: 'json' };
 import { DEFAULT_DYNAMODB_PORT, localDynamoClient } from '../local/dynamodb.ts';
 import { DEFAULT_SQS_PORT, LOCAL_PREFIX, localSqsClient } from '../local/sqs.ts';
@@ -128,7 +128,7 @@ async function target() {
   const region = values.region!;
   const prefix = `${values.service}-${values.stage}`;
   const parameter = `/${values.service}/${values.stage}/api-token`;
-  const token = apiTokenFromEnv({ FRONT_API_TOKEN: process.env.FRONT_API_TOKEN, FRONT_API_TOKEN_PARAM: parameter }, { ssm: new SSMClient({ region }) });
+  const token = apiTokenFromEnv({ FRONT_API_TOKEN: process.env.FRONT_API_TOKEN, FRONT_API_TOKEN_PARAM: parameter }, { ssm: createSsmClient({ region }) });
   return {
     // Every client in --region: the shell's AWS_REGION, if set to another one, must not send a client elsewhere.
     sqs: new SQSClient({ region }), dynamo: createDynamoClient(undefined, { region }), where: `stage ${values.stage} (${region})`,

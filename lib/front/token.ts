@@ -1,4 +1,5 @@
-import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
+import { createSsmClient } from '../ssm.ts';
 
 /**
  * Front's API token for this stage: FRONT_API_TOKEN (local runs, tests), or the SSM SecureString named by
@@ -28,8 +29,7 @@ export function apiTokenFromEnv(env: NodeJS.ProcessEnv, options: { ssm?: SSMClie
   let reading: Promise<string | undefined> | undefined;
   const read = () => {
     reading ??= (async () => {
-      // throwOnRequestTimeout: without it the SDK only logs a warning when requestTimeout passes, and waits on.
-      client ??= new SSMClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 1500, throwOnRequestTimeout: true } });
+      client ??= createSsmClient();
       try {
         const { Parameter } = await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
         const token = Parameter?.Value?.trim() || undefined;

@@ -1,5 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { after, before, beforeEach } from 'node:test';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { createSsmClient } from '../../lib/ssm.ts';
+import { startTestSqs, type TestSqs } from './sqs.ts';
 
 /**
  * A tiny SSM Parameter Store on loopback speaking the AWS JSON 1.1 protocol the SDK uses
@@ -55,13 +58,44 @@ export async function startFakeSsm(): Promise<FakeSsm> {
   return fake;
 }
 
+/** The functions' own SSM client (lib/ssm.ts), pointed at the fake. */
 export function ssmClient(endpoint: string): SSMClient {
-  return new SSMClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 2,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 },
-  });
+  return createSsmClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 }
 
+
+export interface SecretsTestbed {
+  /** fauxqs: where ingest queues what it accepts. */
+  readonly sqs: TestSqs;
+  /** The fake SSM: its parameters, the calls it got, and its failure switch. */
+  readonly ssm: FakeSsm;
+}
+
+/**
+ * The emulators a test file of the signing secrets runs on: fauxqs and the fake SSM, started before its tests,
+ * emptied before each test (no parameters, no calls, not failing), stopped after them.
+ */
+export function secretsTestbed(prefix: string): SecretsTestbed {
+  let sqs: TestSqs | undefined;
+  let ssm: FakeSsm | undefined;
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('secretsTestbed: used before its before() hook ran');
+    return value;
+  };
+  before(async () => {
+    sqs = await startTestSqs(prefix);
+    ssm = await startFakeSsm();
+  });
+  after(async () => {
+    await ssm?.close();
+    await sqs?.stop();
+  });
+  beforeEach(async () => {
+    await started(sqs).reset();
+    const fake = started(ssm);
+    fake.parameters.clear();
+    fake.calls.length = 0;
+    delete fake.failWith;
+  });
+  return { get sqs() { return started(sqs); }, get ssm() { return started(ssm); } };
+}
