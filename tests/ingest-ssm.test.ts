@@ -1,39 +1,23 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { appEnvelope, sampleEvent } from '../lib/front/samples.ts';
 import { createSecretStore, secretSourcesFromEnv } from '../lib/secrets.ts';
 import { ingestUnderTest, signed } from './helpers/ingest.ts';
-import { ssmClient, startFakeSsm, type FakeSsm } from './helpers/ssm.ts';
-import { startTestSqs, type TestSqs } from './helpers/sqs.ts';
+import { secretsTestbed, ssmClient } from './helpers/ssm.ts';
 
 const RULE_PARAM = '/front-webhooks/test/rule-secret';
 const APP_PARAM = '/front-webhooks/test/app-secret';
 const env = { FRONT_RULE_SECRET_PARAM: RULE_PARAM, FRONT_APP_SECRET_PARAM: APP_PARAM };
 
-let sqs: TestSqs;
-let ssm: FakeSsm;
-before(async () => {
-  sqs = await startTestSqs('ssm');
-  ssm = await startFakeSsm();
-});
-after(async () => {
-  await ssm.close();
-  await sqs.stop();
-});
-beforeEach(async () => {
-  await sqs.reset();
-  ssm.parameters.clear();
-  ssm.calls.length = 0;
-  delete ssm.failWith;
-});
+const bed = secretsTestbed('ssm');
 
 describe('secrets from SSM Parameter Store', () => {
   it('verifies both schemes with decrypted SecureStrings, any of several secrets, read once and cached', async () => {
     // Prepare
-    ssm.parameters.set(RULE_PARAM, 'ssm-rule-old,ssm-rule-new');
-    ssm.parameters.set(APP_PARAM, 'ssm-app-secret');
-    const secrets = createSecretStore(secretSourcesFromEnv(env), ssmClient(ssm.endpoint));
-    const ingest = ingestUnderTest(sqs, { secrets });
+    bed.ssm.parameters.set(RULE_PARAM, 'ssm-rule-old,ssm-rule-new');
+    bed.ssm.parameters.set(APP_PARAM, 'ssm-app-secret');
+    const secrets = createSecretStore(secretSourcesFromEnv(env), ssmClient(bed.ssm.endpoint));
+    const ingest = ingestUnderTest(bed.sqs, { secrets });
     // Act
     await secrets.preload();
     const statuses = [
@@ -44,24 +28,24 @@ describe('secrets from SSM Parameter Store', () => {
     ];
     // Assess
     assert.deepEqual(statuses, [202, 202, 202, 401]);
-    const reads = ssm.calls.filter((c) => c.target === 'AmazonSSM.GetParameter');
+    const reads = bed.ssm.calls.filter((c) => c.target === 'AmazonSSM.GetParameter');
     assert.deepEqual(reads.map((c) => c.body.Name).sort(), [APP_PARAM, RULE_PARAM]);
     assert.ok(reads.every((c) => c.body.WithDecryption === true), 'SecureStrings are read decrypted');
-    assert.equal(ssm.calls.length, 2, 'each parameter is read once (at preload), then cached');
-    assert.equal((await sqs.drain(sqs.queueUrl)).length, 3);
+    assert.equal(bed.ssm.calls.length, 2, 'each parameter is read once (at preload), then cached');
+    assert.equal((await bed.sqs.drain(bed.sqs.queueUrl)).length, 3);
   });
 
   it('picks up a rotated value after 5 minutes without making a request wait on SSM, and keeps the last good value when SSM fails', async () => {
     // Prepare
     let clock = 1_000_000;
-    ssm.parameters.set(RULE_PARAM, 'rule-before');
-    ssm.parameters.set(APP_PARAM, 'app-secret');
-    const secrets = createSecretStore(secretSourcesFromEnv(env), ssmClient(ssm.endpoint), () => clock);
-    const ingest = ingestUnderTest(sqs, { secrets });
+    bed.ssm.parameters.set(RULE_PARAM, 'rule-before');
+    bed.ssm.parameters.set(APP_PARAM, 'app-secret');
+    const secrets = createSecretStore(secretSourcesFromEnv(env), ssmClient(bed.ssm.endpoint), () => clock);
+    const ingest = ingestUnderTest(bed.sqs, { secrets });
     await secrets.preload();
     const status = async (secret: string) => (await ingest.send(signed('rule', sampleEvent(), { secret }))).status;
     // Act + Assess: rotated in SSM, but the cached value is still fresh
-    ssm.parameters.set(RULE_PARAM, 'rule-after');
+    bed.ssm.parameters.set(RULE_PARAM, 'rule-after');
     assert.equal(await status('rule-before'), 202);
     assert.equal(await status('rule-after'), 401);
     // Past the max age: the stale value still answers this request while a background read replaces it
@@ -71,17 +55,17 @@ describe('secrets from SSM Parameter Store', () => {
     assert.equal(await status('rule-after'), 202);
     assert.equal(await status('rule-before'), 401);
     // SSM fails on the next refresh: the last good value keeps verifying, no 503
-    ssm.failWith = 500;
+    bed.ssm.failWith = 500;
     clock += 5 * 60 * 1000 + 1;
     assert.equal(await status('rule-after'), 202);
     await secrets.preload();
     assert.equal(await status('rule-after'), 202);
-    assert.equal((await sqs.drain(sqs.queueUrl)).length, 5);
+    assert.equal((await bed.sqs.drain(bed.sqs.queueUrl)).length, 5);
   });
 
   it('answers 503 secrets_unavailable when the parameter does not exist', async () => {
     // Prepare
-    const ingest = ingestUnderTest(sqs, { secrets: createSecretStore(secretSourcesFromEnv(env), ssmClient(ssm.endpoint)) });
+    const ingest = ingestUnderTest(bed.sqs, { secrets: createSecretStore(secretSourcesFromEnv(env), ssmClient(bed.ssm.endpoint)) });
     // Act
     const response = await ingest.send(signed('rule', sampleEvent(), { secret: 'anything' }));
     // Assess
@@ -92,18 +76,18 @@ describe('secrets from SSM Parameter Store', () => {
     // Which parameter and region it tried, so a parameter put in another region is found at once.
     assert.match(String(response.json.message), new RegExp(`SSM parameter ${RULE_PARAM} in us-east-1`));
     assert.match(ingest.logs[0]?.detail ?? '', new RegExp(`SSM parameter ${RULE_PARAM} in us-east-1`));
-    assert.equal((await sqs.drain(sqs.queueUrl)).length, 0);
+    assert.equal((await bed.sqs.drain(bed.sqs.queueUrl)).length, 0);
   });
 
   it('answers 503 secrets_unavailable when SSM fails, and when the parameter is empty', async () => {
     // Prepare
-    ssm.failWith = 500;
-    const failing = ingestUnderTest(sqs, { secrets: createSecretStore(secretSourcesFromEnv(env), ssmClient(ssm.endpoint)) });
+    bed.ssm.failWith = 500;
+    const failing = ingestUnderTest(bed.sqs, { secrets: createSecretStore(secretSourcesFromEnv(env), ssmClient(bed.ssm.endpoint)) });
     // Act
     const duringOutage = await failing.send(signed('app', appEnvelope(sampleEvent()), { secret: 'anything' }));
-    delete ssm.failWith;
-    ssm.parameters.set(RULE_PARAM, ' , ');
-    const empty = ingestUnderTest(sqs, { secrets: createSecretStore(secretSourcesFromEnv(env), ssmClient(ssm.endpoint)) });
+    delete bed.ssm.failWith;
+    bed.ssm.parameters.set(RULE_PARAM, ' , ');
+    const empty = ingestUnderTest(bed.sqs, { secrets: createSecretStore(secretSourcesFromEnv(env), ssmClient(bed.ssm.endpoint)) });
     const withEmptyParameter = await empty.send(signed('rule', sampleEvent(), { secret: 'anything' }));
     // Assess
     assert.equal(duringOutage.status, 503);
@@ -117,7 +101,7 @@ describe('secrets from SSM Parameter Store', () => {
   it('answers 503 before Front gives up when SSM cannot be reached', async () => {
     // Prepare
     const unreachable = ssmClient('http://127.0.0.1:9'); // discard port: nothing listens there
-    const ingest = ingestUnderTest(sqs, { secrets: createSecretStore(secretSourcesFromEnv(env), unreachable) });
+    const ingest = ingestUnderTest(bed.sqs, { secrets: createSecretStore(secretSourcesFromEnv(env), unreachable) });
     const started = performance.now();
     // Act
     const response = await ingest.send(signed('rule', sampleEvent(), { secret: 'anything' }));
@@ -129,8 +113,8 @@ describe('secrets from SSM Parameter Store', () => {
 
   it('never logs a secret read from SSM', async () => {
     // Prepare
-    ssm.parameters.set(RULE_PARAM, 'ssm-rule-secret-value');
-    const ingest = ingestUnderTest(sqs, { secrets: createSecretStore(secretSourcesFromEnv(env), ssmClient(ssm.endpoint)) });
+    bed.ssm.parameters.set(RULE_PARAM, 'ssm-rule-secret-value');
+    const ingest = ingestUnderTest(bed.sqs, { secrets: createSecretStore(secretSourcesFromEnv(env), ssmClient(bed.ssm.endpoint)) });
     // Act
     await ingest.send(signed('rule', sampleEvent(), { secret: 'ssm-rule-secret-value' }));
     await ingest.send(signed('rule', sampleEvent(), { secret: 'wrong' }));

@@ -10,34 +10,25 @@
  * a handler ran (the limits are pinned at their boundary) and still waits only a few tens of milliseconds.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { createServer } from 'node:net';
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { randomId, sampleEvent } from '../lib/front/samples.ts';
 import { defineHandlers, type FrontEventHandler } from '../lib/handlers/types.ts';
 import { createProcessHandler, HandlerTimeoutError } from '../lib/process/handler.ts';
 import { DEFAULT_SETTINGS, type ProcessSettings } from '../lib/process/settings.ts';
-import { toSqsRecord } from '../lib/process/sqs-event.ts';
 import { ATTR } from '../lib/queue.ts';
 import { startSilentServer, type HangingEndpoint } from './helpers/hanging.ts';
+import { processTestbed } from './helpers/process.ts';
 import { recordingLogger, type LogRecord } from './helpers/local.ts';
-import { recordingSqsClient, startTestSqs, type TestSqs } from './helpers/sqs.ts';
-import { startTestStore, type TestStore } from './helpers/store.ts';
+import { recordingSqsClient } from './helpers/sqs.ts';
 
-let sqs: TestSqs;
-let state: TestStore;
+const bed = processTestbed('deadline-pins');
+const { receiveRecords } = bed;
 let silent: HangingEndpoint;
-let queueArn = '';
-before(async () => {
-  sqs = await startTestSqs('deadline-pins');
-  state = await startTestStore('deadline-pins');
-  silent = await startSilentServer();
-  const { Attributes } = await sqs.client.send(new GetQueueAttributesCommand({ QueueUrl: sqs.queueUrl, AttributeNames: ['QueueArn'] }));
-  queueArn = Attributes?.QueueArn ?? '';
-});
-after(async () => { await silent.stop(); await sqs.stop(); await state.stop(); });
-beforeEach(async () => { await sqs.reset(); await state.reset(); });
+before(async () => { silent = await startSilentServer(); });
+after(async () => { await silent.stop(); });
 
 /** A clock the test moves; the process handler reads it as its `now`. */
 function testClock() {
@@ -50,29 +41,19 @@ function underTest(options: { handle: FrontEventHandler; now: () => number; sett
   const logs: LogRecord[] = [];
   const handler = createProcessHandler({
     registry: defineHandlers({ default: options.handle }),
-    sqs: options.sqs ?? sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store,
+    sqs: options.sqs ?? bed.sqs.client, queueUrl: bed.sqs.queueUrl, dlqUrl: bed.sqs.dlqUrl, store: bed.state.store,
     logger: recordingLogger(logs), now: options.now, sendDeadlineMs: options.sendDeadlineMs ?? 1000,
     settings: { ...DEFAULT_SETTINGS, retryDelaysSeconds: [7], maxHandlerAttempts: 3, ...options.settings },
   });
   return { handler, logs };
 }
 
-async function queue(event: { id: string }, groupId = randomId('cnv')): Promise<void> {
-  await sqs.client.send(new SendMessageCommand({
-    QueueUrl: sqs.queueUrl, MessageBody: JSON.stringify(event), MessageGroupId: groupId, MessageDeduplicationId: randomId('dedup'),
-    MessageAttributes: { [ATTR.scheme]: { DataType: 'String', StringValue: 'rule' } },
-  }));
-}
-
-async function receiveRecords(): Promise<SQSRecord[]> {
-  const messages: Message[] = await sqs.receiveAll(sqs.queueUrl, 60);
-  return messages.map((m) => toSqsRecord(m, queueArn, 'us-east-1'));
-}
+const queue = (event: { id: string }, groupId = randomId('cnv')) => bed.send(JSON.stringify(event), groupId, { [ATTR.scheme]: 'rule' });
 
 /** What Lambda does with a batch response: delete every record not reported as failed. */
 async function acknowledge(records: readonly SQSRecord[], response: SQSBatchResponse): Promise<void> {
   const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-  for (const r of records) if (!failed.has(r.messageId)) await sqs.client.send(new DeleteMessageCommand({ QueueUrl: sqs.queueUrl, ReceiptHandle: r.receiptHandle }));
+  for (const r of records) if (!failed.has(r.messageId)) await bed.sqs.client.send(new DeleteMessageCommand({ QueueUrl: bed.sqs.queueUrl, ReceiptHandle: r.receiptHandle }));
 }
 
 const lines = (logs: LogRecord[], message: string) => logs.filter((l) => l.message === message);
@@ -128,7 +109,7 @@ describe('a handler that overruns its own handlerTimeoutMs', () => {
       durationMs: 100, willRetry: true, retryInSeconds: 7,
     }]);
     assert.deepEqual(lines(logs, 'front event deferred'), []);
-    assert.equal((await state.store.get(event.id))?.attempts, 1);
+    assert.equal((await bed.state.store.get(event.id))?.attempts, 1);
     assert.deepEqual(unhandled, []);
   });
 
@@ -146,7 +127,7 @@ describe('a handler that overruns its own handlerTimeoutMs', () => {
     assert.deepEqual(response, failures(record!));
     assert.deepEqual(lines(logs, 'front event deferred'), []);
     assert.deepEqual(lines(logs, 'front event failed').map((l) => [l.reason, l.attempt, l.durationMs]), [['HandlerTimeoutError: the handler did not finish within 100 ms', 1, 99]]);
-    assert.equal((await state.store.get(event.id))?.attempts, 1);
+    assert.equal((await bed.state.store.get(event.id))?.attempts, 1);
   });
 
   it('is not cut before its deadline: a handler that settles within handlerTimeoutMs is processed, and leaves no timer behind', { timeout: 5000 }, async () => {
@@ -165,7 +146,7 @@ describe('a handler that overruns its own handlerTimeoutMs', () => {
     assert.equal(signal?.aborted, false);
     assert.deepEqual(lines(logs, 'front event processed').map((l) => l.eventId), [event.id]);
     assert.deepEqual(lines(logs, 'front event failed'), []);
-    assert.ok((await state.store.get(event.id))?.processedAt);
+    assert.ok((await bed.state.store.get(event.id))?.processedAt);
   });
 });
 
@@ -213,7 +194,7 @@ describe('a handler cut short by the batch\'s deadline', () => {
       reason: 'out_of_time', durationMs: 49, retryInSeconds: 0,
     }]);
     assert.deepEqual(lines(logs, 'front event failed'), []);
-    assert.equal(await state.store.get(second.id), undefined, 'no attempt counted');
+    assert.equal(await bed.state.store.get(second.id), undefined, 'no attempt counted');
     await acknowledge(records, response);
     const again = await receiveRecords();
     assert.deepEqual(again.map((r) => JSON.parse(r.body).id), [second.id]);
@@ -227,7 +208,7 @@ describe('a handler cut short by the batch\'s deadline', () => {
     assert.equal(signal?.aborted, false);
     assert.deepEqual(lines(logs, 'front event deferred'), []);
     assert.deepEqual(lines(logs, 'front event failed').map((l) => [l.eventId, l.reason, l.attempt]), [[second.id, 'Error: down', 1]]);
-    assert.equal((await state.store.get(second.id))?.attempts, 1);
+    assert.equal((await bed.state.store.get(second.id))?.attempts, 1);
   });
 
   it('after it had half the batch: fails, its attempt counted', { timeout: 5000 }, async () => {
@@ -241,7 +222,7 @@ describe('a handler cut short by the batch\'s deadline', () => {
       reason: 'HandlerTimeoutError: the handler did not finish within 50 ms', handler: 'default', attempt: 1, maxAttempts: 3,
       durationMs: 50, willRetry: true, retryInSeconds: 7,
     }]);
-    assert.equal((await state.store.get(second.id))?.attempts, 1);
+    assert.equal((await bed.state.store.get(second.id))?.attempts, 1);
   });
 });
 
@@ -252,7 +233,7 @@ describe('the retry schedule', () => {
     // Prepare
     await queue(sampleEvent({ type: 'tag' }));
     const [record] = await receiveRecords();
-    const { client, requests } = recordingSqsClient(sqs.endpoint);
+    const { client, requests } = recordingSqsClient(bed.sqs.endpoint);
     const { handler, logs } = underTest({ now: Date.now, handle: failing, sqs: client });
     // Act
     const response = await handler({ Records: [record!] });
@@ -269,7 +250,7 @@ describe('the retry schedule', () => {
     await queue(sampleEvent({ type: 'tag' }));
     await queue(sampleEvent({ type: 'tag' }));
     const [stale, fresh] = await receiveRecords();
-    await sqs.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: sqs.queueUrl, ReceiptHandle: stale!.receiptHandle, VisibilityTimeout: 0 }));
+    await bed.sqs.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: bed.sqs.queueUrl, ReceiptHandle: stale!.receiptHandle, VisibilityTimeout: 0 }));
     assert.equal((await receiveRecords()).length, 1);
     const { handler, logs } = underTest({ now: Date.now, handle: failing });
     // Act

@@ -4,71 +4,78 @@
  * delivery (receive count, arrival, scheme), what the "front event processed" line and the DLQ say.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { GetQueueAttributesCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { describe, it } from 'node:test';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { appEnvelope, randomId, sampleEvent } from '../lib/front/samples.ts';
-import { defineHandlers, type FrontEventHandler, type HandlerContext } from '../lib/handlers/types.ts';
+import { defineHandlers, type EventLogger, type FrontEventHandler, type HandlerContext } from '../lib/handlers/types.ts';
 import { createProcessHandler, type ProcessDeps } from '../lib/process/handler.ts';
 import { FrontApiClient, InMemoryRateBudget } from '../lib/front/api.ts';
 import { startFakeFront } from '../local/fake-front.ts';
 import { syncEnvelope } from '../lib/front/samples.ts';
 import { DEFAULT_SETTINGS, type ProcessSettings } from '../lib/process/settings.ts';
-import { toSqsRecord } from '../lib/process/sqs-event.ts';
 import { ATTR } from '../lib/queue.ts';
 import type { FrontEvent } from '../lib/front/event.ts';
+import { processTestbed } from './helpers/process.ts';
 import { recordingLogger, type LogRecord } from './helpers/local.ts';
-import { recordingSqsClient, startTestSqs, type TestSqs } from './helpers/sqs.ts';
-import { startTestStore, type TestStore } from './helpers/store.ts';
-import { createDynamoClient, createDynamoEventStore } from '../lib/store/events.ts';
+import { recordingSqsClient } from './helpers/sqs.ts';
+import { createDynamoClient, createDynamoEventStore, type EventStore } from '../lib/store/events.ts';
 import { startLocalDynamo } from '../local/dynamodb.ts';
 
-let sqs: TestSqs;
-let state: TestStore;
-let queueArn = '';
-before(async () => {
-  sqs = await startTestSqs('process-pins');
-  state = await startTestStore('process-pins');
-  const { Attributes } = await sqs.client.send(new GetQueueAttributesCommand({ QueueUrl: sqs.queueUrl, AttributeNames: ['QueueArn'] }));
-  queueArn = Attributes?.QueueArn ?? '';
-});
-after(async () => { await sqs.stop(); await state.stop(); });
-beforeEach(async () => { await sqs.reset(); await state.reset(); });
+const bed = processTestbed('process-pins');
+const { receiveRecords } = bed;
 
 const NOW = Date.parse('2026-11-26T12:00:00Z');
 
 interface Seen { event: FrontEvent; context: HandlerContext }
 
+interface UnderTestOptions {
+  settings?: Partial<ProcessSettings>;
+  /** What the handler does once it has recorded what it was given (it may throw). */
+  handle?: FrontEventHandler;
+  /** An error for the handler to throw, or nothing. */
+  fail?: (event: FrontEvent) => unknown;
+  front?: ProcessDeps['front'];
+  now?: () => number;
+  store?: EventStore;
+  sqs?: SQSClient;
+  /** Replaces the recording logger with one built on it (a logger that fails on some lines). */
+  logger?: (recording: EventLogger) => EventLogger;
+  recentlyProcessedLimit?: number;
+}
+
 /** The process handler with a registry whose every handler records what it was given (and may throw). */
-function underTest(options: { settings?: Partial<ProcessSettings>; fail?: (event: FrontEvent) => unknown; front?: ProcessDeps['front']; now?: () => number } = {}) {
+function underTest(options: UnderTestOptions = {}) {
   const logs: LogRecord[] = [];
   const seen: Seen[] = [];
   const record: FrontEventHandler = async (event, context) => {
     seen.push({ event, context });
+    await options.handle?.(event, context);
     const error = options.fail?.(event);
     if (error) throw error;
   };
   const registry = defineHandlers({ default: record });
+  const recording = recordingLogger(logs);
   const handler = createProcessHandler({
-    registry, sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store,
-    logger: recordingLogger(logs), now: options.now ?? (() => NOW), sendDeadlineMs: 1000,
+    registry, sqs: options.sqs ?? bed.sqs.client, queueUrl: bed.sqs.queueUrl, dlqUrl: bed.sqs.dlqUrl, store: options.store ?? bed.state.store,
+    logger: options.logger?.(recording) ?? recording, now: options.now ?? (() => NOW), sendDeadlineMs: 1000,
     settings: { ...DEFAULT_SETTINGS, ...options.settings },
     ...(options.front && { front: options.front }),
+    ...(options.recentlyProcessedLimit !== undefined && { recentlyProcessedLimit: options.recentlyProcessedLimit }),
   });
   return { handler, logs, seen };
 }
 
-async function queue(body: string, attributes: Record<string, string> = {}, groupId = randomId('cnv')): Promise<void> {
-  await sqs.client.send(new SendMessageCommand({
-    QueueUrl: sqs.queueUrl, MessageBody: body, MessageGroupId: groupId, MessageDeduplicationId: randomId('dedup'),
-    MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
-  }));
+/** A logger that throws on the first `times` info lines `failing` (as a serialization error would), and records the rest. */
+function failingOn(failing: string, times = Infinity) {
+  let failed = 0;
+  return (recording: EventLogger): EventLogger => ({ ...recording, info: (message, ...fields) => {
+    if (message === failing && failed++ < times) throw new TypeError('cannot serialize');
+    recording.info(message, ...fields);
+  } });
 }
 
-async function receiveRecords(): Promise<SQSRecord[]> {
-  const messages: Message[] = await sqs.receiveAll(sqs.queueUrl, 60);
-  return messages.map((m) => toSqsRecord(m, queueArn, 'us-east-1'));
-}
+const queue = (body: string, attributes: Record<string, string> = {}, groupId = randomId('cnv')) => bed.send(body, groupId, attributes);
 
 /** One record, as Lambda passes it, with its ApproximateReceiveCount as given (Lambda passes strings). */
 async function recordWithCount(count: string | undefined): Promise<SQSRecord> {
@@ -140,7 +147,7 @@ describe('what the handler is told about the delivery', () => {
     // Assess
     assert.deepEqual(response, { batchItemFailures: [] });
     assert.equal(seen.length, 0);
-    const letters = await sqs.receiveAll(sqs.dlqUrl);
+    const letters = await bed.sqs.receiveAll(bed.sqs.dlqUrl);
     assert.equal(letters.length, 3);
     for (const letter of letters) {
       assert.equal(letter.MessageAttributes?.[ATTR.failureReason]?.StringValue, 'invalid_shape');
@@ -176,7 +183,7 @@ describe('records as they come', () => {
     await handler({ Records: await receiveRecords() });
     // Assess
     assert.equal(seen.length, 0);
-    const [letter] = await sqs.drain(sqs.dlqUrl);
+    const [letter] = await bed.sqs.drain(bed.sqs.dlqUrl);
     assert.equal(letter?.MessageAttributes?.[ATTR.failureReason]?.StringValue, 'not_an_event');
     assert.equal(letter?.MessageAttributes?.[ATTR.failureDetail]?.StringValue, 'the app envelope carries no payload (a sync request is not an event)');
   });
@@ -201,7 +208,7 @@ describe('references to events too large for SQS', () => {
     // Assess
     assert.deepEqual(response, { batchItemFailures: [] });
     assert.equal(seen.length, 0);
-    const letters = await sqs.receiveAll(sqs.dlqUrl);
+    const letters = await bed.sqs.receiveAll(bed.sqs.dlqUrl);
     assert.equal(letters.length, bad.length);
     for (const letter of letters) {
       assert.equal(letter.MessageAttributes?.[ATTR.failureReason]?.StringValue, 'invalid_shape');
@@ -217,7 +224,7 @@ describe('references to events too large for SQS', () => {
     // Act
     await handler({ Records: await receiveRecords() });
     // Assess
-    const letters = await sqs.receiveAll(sqs.dlqUrl);
+    const letters = await bed.sqs.receiveAll(bed.sqs.dlqUrl);
     assert.deepEqual(letters.map((l) => l.MessageAttributes?.[ATTR.failureReason]?.StringValue), ['payload_too_large', 'payload_too_large']);
     const dead = lines(logs, 'front event dead-lettered');
     assert.deepEqual(dead.map((l) => l.conversationId).sort(), ['cnv_ref', undefined].sort());
@@ -285,18 +292,13 @@ describe('a handler\'s own log lines', () => {
     // Prepare
     const event = sampleEvent({ type: 'tag' });
     await queue(JSON.stringify(event), { [ATTR.scheme]: 'rule' });
-    const logs: LogRecord[] = [];
-    const handler = createProcessHandler({
-      registry: defineHandlers({
-        default: () => {},
-        tag: (_event, { logger }) => {
-          logger.debug('d', { n: 1 });
-          logger.info('i', { n: 2 }, { m: 3 });
-          logger.warn('w');
-          logger.error('e', { eventType: 'overridden by the handler' });
-        },
-      }),
-      sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store, logger: recordingLogger(logs), now: () => NOW,
+    const { handler, logs } = underTest({
+      handle: (_event, { logger }) => {
+        logger.debug('d', { n: 1 });
+        logger.info('i', { n: 2 }, { m: 3 });
+        logger.warn('w');
+        logger.error('e', { eventType: 'overridden by the handler' });
+      },
     });
     // Act
     await handler({ Records: await receiveRecords() });
@@ -322,7 +324,7 @@ describe('a handler that keeps failing', () => {
     const response = await handler({ Records: [record!] });
     // Assess
     assert.deepEqual(response, { batchItemFailures: [] });
-    const [letter, ...rest] = await sqs.drain(sqs.dlqUrl);
+    const [letter, ...rest] = await bed.sqs.drain(bed.sqs.dlqUrl);
     assert.equal(rest.length, 0);
     const detail = `RangeError: bad ${'x'.repeat(2000)}`.slice(0, 1024);
     const attributes = Object.fromEntries(Object.entries(letter?.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue]));
@@ -348,13 +350,8 @@ describe('a handler that keeps failing', () => {
   it('is retried before its last attempt, visible again when its delay is due, at most 10 messages per visibility call', async () => {
     // Prepare: 12 conversations whose handlers fail
     for (let i = 0; i < 12; i++) await queue(JSON.stringify(sampleEvent({ type: 'tag' })), { [ATTR.scheme]: 'rule' });
-    const { client, requests } = recordingSqsClient(sqs.endpoint);
-    const logs: LogRecord[] = [];
-    const handler = createProcessHandler({
-      registry: defineHandlers({ default: () => { throw new Error('down'); } }),
-      sqs: client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store, logger: recordingLogger(logs), now: () => NOW,
-      settings: { ...DEFAULT_SETTINGS, maxHandlerAttempts: 3, retryDelaysSeconds: [7, 60] },
-    });
+    const { client, requests } = recordingSqsClient(bed.sqs.endpoint);
+    const { handler, logs } = underTest({ sqs: client, fail: () => new Error('down'), settings: { maxHandlerAttempts: 3, retryDelaysSeconds: [7, 60] } });
     const records = await receiveRecords();
     // Act
     const response = await handler({ Records: records });
@@ -367,7 +364,7 @@ describe('a handler that keeps failing', () => {
     const failed = lines(logs, 'front event failed');
     assert.equal(failed.length, 12);
     assert.ok(failed.every((l) => l.willRetry === true && l.retryInSeconds === 7 && l.attempt === 1 && l.maxAttempts === 3));
-    assert.equal((await sqs.drain(sqs.dlqUrl)).length, 0);
+    assert.equal((await bed.sqs.drain(bed.sqs.dlqUrl)).length, 0);
   });
 });
 
@@ -422,33 +419,20 @@ describe('the "front event processed" line, whatever the event carries', () => {
   it('still says the event was processed, with its keys, when the full line cannot be written; the record stays done', async () => {
     // Prepare: a logger that fails on the first full processed line (as a serialization error would)
     const event = sampleEvent({ type: 'tag' });
-    const logs: LogRecord[] = [];
-    const recording = recordingLogger(logs);
-    let failed = false;
-    const logger = { ...recording, info: (message: string, ...fields: Array<Record<string, unknown>>) => {
-      if (message === 'front event processed' && !failed) { failed = true; throw new TypeError('cannot serialize'); }
-      recording.info(message, ...fields);
-    } };
-    const handler = createProcessHandler({ registry: defineHandlers({ default: () => {} }), sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store, logger, now: () => NOW });
+    const { handler, logs } = underTest({ logger: failingOn('front event processed', 1) });
     // Act
     const response = await handler({ Records: [await eventRecord(event)] });
     // Assess
     assert.deepEqual(response, { batchItemFailures: [] });
     assert.deepEqual(lines(logs, 'front event processed'), [{ level: 'info', message: 'front event processed', eventId: event.id, eventType: 'tag', conversationId: event.conversation?.id, handler: 'default' }]);
     assert.deepEqual(lines(logs, 'front event logging failed'), [{ level: 'error', message: 'front event logging failed', reason: 'TypeError: cannot serialize' }]);
-    assert.ok((await state.store.get(event.id, { consistent: true }))?.processedAt, 'marked processed');
+    assert.ok((await bed.state.store.get(event.id, { consistent: true }))?.processedAt, 'marked processed');
   });
   it('says a line could not be written also where there is no shorter line to fall back on (a skipped copy)', async () => {
     // Prepare: an event already processed; a logger that fails on every "skipped" line
     const event = sampleEvent({ type: 'tag' });
-    await state.store.markProcessed(event.id, new Date(NOW - 1000));
-    const logs: LogRecord[] = [];
-    const recording = recordingLogger(logs);
-    const logger = { ...recording, info: (message: string, ...fields: Array<Record<string, unknown>>) => {
-      if (message === 'front event skipped') throw new TypeError('cannot serialize');
-      recording.info(message, ...fields);
-    } };
-    const handler = createProcessHandler({ registry: defineHandlers({ default: () => {} }), sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store, logger, now: () => NOW });
+    await bed.state.store.markProcessed(event.id, new Date(NOW - 1000));
+    const { handler, logs } = underTest({ logger: failingOn('front event skipped') });
     // Act
     const response = await handler({ Records: [await eventRecord(event, { [ATTR.scheme]: 'rule', [ATTR.arrival]: 'redriven' })] });
     // Assess
@@ -460,14 +444,14 @@ describe('the "front event processed" line, whatever the event carries', () => {
 describe('the state table', () => {
   it('is read consistently for a recovered or redriven copy, and eventually consistently (half the price) for a webhook', async () => {
     // Prepare: the table's GetItem requests, as sent
-    const client = createDynamoClient(state.endpoint);
+    const client = createDynamoClient(bed.state.endpoint);
     const reads: Array<boolean | undefined> = [];
     client.middlewareStack.add((next, context) => async (args) => {
       if (context.commandName === 'GetItemCommand') reads.push((args.input as { ConsistentRead?: boolean }).ConsistentRead);
       return next(args);
     }, { step: 'initialize', name: 'recordReads' });
-    const store = createDynamoEventStore({ client, tableName: state.tableName });
-    const handler = createProcessHandler({ registry: defineHandlers({ default: () => {} }), sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store, logger: recordingLogger([]), now: () => NOW });
+    const store = createDynamoEventStore({ client, tableName: bed.state.tableName });
+    const { handler } = underTest({ store });
     // Act
     for (const arrival of ['webhook', 'recovered', 'redriven']) {
       await handler({ Records: [await eventRecord(sampleEvent({ type: 'tag' }), { [ATTR.scheme]: 'rule', [ATTR.arrival]: arrival })] });
@@ -483,23 +467,17 @@ describe('the state table', () => {
     await table.down();
     const third = await recordWithCount('3');
     const { attributes: _, ...uncounted } = await recordWithCount(undefined);
-    let runs = 0;
     try {
       for (const [record, expected] of [[third, 40], [uncounted as SQSRecord, 10]] as const) {
-        const logs: LogRecord[] = [];
-        const handler = createProcessHandler({
-          registry: defineHandlers({ default: () => { runs += 1; } }),
-          sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: table.store, logger: recordingLogger(logs), now: () => NOW,
-          settings: { ...DEFAULT_SETTINGS, deferSeconds: 10 },
-        });
+        const { handler, logs, seen } = underTest({ store: table.store, settings: { deferSeconds: 10 } });
         // Act
         const response = await handler({ Records: [record] });
         // Assess: 10 s doubled per delivery after the first
         assert.deepEqual(response, { batchItemFailures: [{ itemIdentifier: record.messageId }] });
         const [line] = lines(logs, 'front event deferred');
         assert.deepEqual([line?.reason, line?.retryInSeconds], ['store_unavailable', expected]);
+        assert.equal(seen.length, 0);
       }
-      assert.equal(runs, 0);
     } finally {
       await table.close();
     }
@@ -508,12 +486,8 @@ describe('the state table', () => {
   it('unreachable after the handler succeeded: the record is done (never run again), and the missing mark is logged', async () => {
     // Prepare: the table goes down while the handler runs
     const table = await ownTable();
-    const logs: LogRecord[] = [];
     const event = sampleEvent({ type: 'tag' });
-    const handler = createProcessHandler({
-      registry: defineHandlers({ default: async () => { await table.down(); } }),
-      sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: table.store, logger: recordingLogger(logs), now: () => NOW,
-    });
+    const { handler, logs } = underTest({ store: table.store, handle: () => table.down() });
     try {
       // Act
       const response = await handler({ Records: [await eventRecord(event)] });
@@ -533,12 +507,10 @@ describe('the state table', () => {
   it('unreachable after the handler failed: retried without the count, after the deferral delay, saying the count was not recorded', async () => {
     // Prepare
     const table = await ownTable();
-    const logs: LogRecord[] = [];
     const event = sampleEvent({ type: 'tag' });
-    const handler = createProcessHandler({
-      registry: defineHandlers({ default: async () => { await table.down(); throw new Error('the CRM is down'); } }),
-      sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: table.store, logger: recordingLogger(logs), now: () => NOW,
-      settings: { ...DEFAULT_SETTINGS, deferSeconds: 10, retryDelaysSeconds: [99] },
+    const { handler, logs } = underTest({
+      store: table.store, handle: () => table.down(), fail: () => new Error('the CRM is down'),
+      settings: { deferSeconds: 10, retryDelaysSeconds: [99] },
     });
     try {
       const record = await eventRecord(event);
@@ -561,11 +533,7 @@ describe('the state table', () => {
     // Prepare: the handler's event is marked processed by "another delivery" before it returns
     const event = sampleEvent({ type: 'tag' });
     const earlier = new Date(NOW - 1000);
-    const logs: LogRecord[] = [];
-    const handler = createProcessHandler({
-      registry: defineHandlers({ default: async (e) => { await state.store.markProcessed(e.id, earlier); } }),
-      sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: state.store, logger: recordingLogger(logs), now: () => NOW,
-    });
+    const { handler, logs } = underTest({ handle: async (e) => { await bed.state.store.markProcessed(e.id, earlier); } });
     // Act
     const response = await handler({ Records: [await eventRecord(event)] });
     // Assess
@@ -581,12 +549,7 @@ describe('events this instance processed lately', () => {
     // Prepare: processed at NOW; then the table goes down
     let t = NOW;
     const table = await ownTable({ now: () => t });
-    const logs: LogRecord[] = [];
-    let runs = 0;
-    const handler = createProcessHandler({
-      registry: defineHandlers({ default: () => { runs += 1; } }),
-      sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: table.store, logger: recordingLogger(logs), now: () => t,
-    });
+    const { handler, logs, seen } = underTest({ store: table.store, now: () => t });
     const event = sampleEvent({ type: 'tag' });
     try {
       const record = await eventRecord(event);
@@ -600,7 +563,7 @@ describe('events this instance processed lately', () => {
       t = NOW + 15 * 60_000;
       const atFifteen = await handler({ Records: [record] });
       // Assess
-      assert.equal(runs, 1);
+      assert.equal(seen.length, 1);
       assert.deepEqual([oneMinute, justBefore], [{ batchItemFailures: [] }, { batchItemFailures: [] }]);
       assert.deepEqual(lines(logs, 'front event skipped').map((l) => l.firstProcessedAt), [new Date(NOW).toISOString(), new Date(NOW).toISOString()]);
       assert.deepEqual(atFifteen, { batchItemFailures: [{ itemIdentifier: record.messageId }] });
@@ -613,11 +576,7 @@ describe('events this instance processed lately', () => {
   it('are at most recentlyProcessedLimit ids, the oldest forgotten first', async () => {
     // Prepare: three events processed with room for two; then the table goes down
     const table = await ownTable();
-    const logs: LogRecord[] = [];
-    const handler = createProcessHandler({
-      registry: defineHandlers({ default: () => {} }), recentlyProcessedLimit: 2,
-      sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl, store: table.store, logger: recordingLogger(logs), now: () => NOW,
-    });
+    const { handler, logs } = underTest({ store: table.store, recentlyProcessedLimit: 2 });
     try {
       const records: SQSRecord[] = [];
       for (let i = 0; i < 3; i++) {
@@ -649,7 +608,7 @@ describe('dead letters, from records as they come', () => {
     const response = await handler({ Records: [record] });
     // Assess
     assert.deepEqual(response, { batchItemFailures: [] });
-    const [letter] = await sqs.drain(sqs.dlqUrl);
+    const [letter] = await bed.sqs.drain(bed.sqs.dlqUrl);
     assert.deepEqual(Object.keys(letter?.MessageAttributes ?? {}).sort(), [ATTR.failureDetail, ATTR.failureReason, ATTR.scheme].sort());
   });
 
@@ -663,7 +622,7 @@ describe('dead letters, from records as they come', () => {
       // Act
       await handler({ Records: await receiveRecords() });
       // Assess
-      const [letter] = await sqs.drain(sqs.dlqUrl);
+      const [letter] = await bed.sqs.drain(bed.sqs.dlqUrl);
       const detail = letter?.MessageAttributes?.[ATTR.failureDetail]?.StringValue ?? '';
       assert.equal(detail.length, 1024);
       assert.match(detail, /^Front's API has no event evt_x+/);
@@ -728,7 +687,7 @@ describe('references, when Front cannot answer', () => {
     const front = await startFakeFront({ token: 'token' });
     try {
       for (const status of [503, 401]) {
-        await sqs.reset();
+        await bed.sqs.reset();
         front.failNext({ count: 10, status });
         await queue(JSON.stringify({ eventId: randomId('evt'), eventType: 'tag', bytes: 2_000_000, sha256: 'x' }), { [ATTR.bodyKind]: 'reference', [ATTR.scheme]: 'rule' });
         const { handler, logs, seen } = underTest({ now: Date.now, front: frontFetch(front.url) });
@@ -739,7 +698,7 @@ describe('references, when Front cannot answer', () => {
         assert.deepEqual(response, { batchItemFailures: [{ itemIdentifier: records[0]!.messageId }] }, `Front answered ${status}`);
         assert.equal(seen.length, 0);
         assert.equal(lines(logs, 'front event deferred')[0]?.reason, status === 401 ? 'front_unauthorized' : 'front_unavailable');
-        assert.deepEqual(await sqs.drain(sqs.dlqUrl), []);
+        assert.deepEqual(await bed.sqs.drain(bed.sqs.dlqUrl), []);
       }
     } finally {
       await front.close();

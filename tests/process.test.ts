@@ -4,9 +4,8 @@
  * records Lambda would pass; records kept in dynalite.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import type { SQSRecord } from 'aws-lambda';
+import { describe, it } from 'node:test';
+import { DeleteMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { appEnvelope, randomId, sampleEvent } from '../lib/front/samples.ts';
 import { handlers } from '../lib/handlers/index.ts';
 import { defineHandlers, type HandlerRegistry } from '../lib/handlers/types.ts';
@@ -14,49 +13,26 @@ import { readDeadLetters, redrive } from '../lib/dlq.ts';
 import { FrontApiClient, InMemoryRateBudget } from '../lib/front/api.ts';
 import { createProcessHandler } from '../lib/process/handler.ts';
 import { DEFAULT_SETTINGS, type ProcessSettings } from '../lib/process/settings.ts';
-import { toSqsRecord } from '../lib/process/sqs-event.ts';
 import { ATTR } from '../lib/queue.ts';
 import { createDynamoEventStore, createDynamoClient, type EventStore } from '../lib/store/events.ts';
 import { ingestUnderTest, signed } from './helpers/ingest.ts';
+import { processTestbed } from './helpers/process.ts';
 import { metricsOf, recordingLogger, type LogRecord } from './helpers/local.ts';
-import { startTestSqs, type TestSqs } from './helpers/sqs.ts';
-import { startTestStore, type TestStore } from './helpers/store.ts';
 import { startFakeFront } from '../local/fake-front.ts';
 
-let sqs: TestSqs;
-let state: TestStore;
-let queueArn = '';
-before(async () => {
-  sqs = await startTestSqs('process');
-  state = await startTestStore('process');
-  const { Attributes } = await sqs.client.send(new GetQueueAttributesCommand({ QueueUrl: sqs.queueUrl, AttributeNames: ['QueueArn'] }));
-  queueArn = Attributes?.QueueArn ?? '';
-});
-after(async () => { await sqs.stop(); await state.stop(); });
-beforeEach(async () => { await sqs.reset(); await state.reset(); });
+const bed = processTestbed('process');
+const { receiveRecords, send: sendRaw } = bed;
 
 const NOW = Date.parse('2026-11-26T12:00:00Z');
 
 function underTest(registry: HandlerRegistry = handlers, options: { dlqUrl?: string; store?: EventStore; settings?: Partial<ProcessSettings> } = {}) {
   const logs: LogRecord[] = [];
   const handler = createProcessHandler({
-    registry, sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: options.dlqUrl ?? sqs.dlqUrl, store: options.store ?? state.store,
+    registry, sqs: bed.sqs.client, queueUrl: bed.sqs.queueUrl, dlqUrl: options.dlqUrl ?? bed.sqs.dlqUrl, store: options.store ?? bed.state.store,
     logger: recordingLogger(logs), now: () => NOW, sendDeadlineMs: 1000,
     settings: { ...DEFAULT_SETTINGS, ...options.settings },
   });
   return { handler, logs };
-}
-
-async function receiveRecords(visibilityTimeout = 60): Promise<SQSRecord[]> {
-  const messages: Message[] = await sqs.receiveAll(sqs.queueUrl, visibilityTimeout);
-  return messages.map((m) => toSqsRecord(m, queueArn, 'us-east-1'));
-}
-
-async function sendRaw(body: string, groupId: string, attributes: Record<string, string> = {}): Promise<void> {
-  await sqs.client.send(new SendMessageCommand({
-    QueueUrl: sqs.queueUrl, MessageBody: body, MessageGroupId: groupId, MessageDeduplicationId: randomId('dedup'),
-    MessageAttributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }])),
-  }));
 }
 
 const messagesOf = (logs: LogRecord[], message: string) => logs.filter((l) => l.message === message);
@@ -64,7 +40,7 @@ const messagesOf = (logs: LogRecord[], message: string) => logs.filter((l) => l.
 describe('process handler', () => {
   it('routes each queued event to its handler and writes one "front event processed" line with the documented fields', async () => {
     // Prepare: queued by the real ingest logic: a full rule event, a rule preview, an app envelope.
-    const ingest = ingestUnderTest(sqs, { now: () => NOW - 1500 });
+    const ingest = ingestUnderTest(bed.sqs, { now: () => NOW - 1500 });
     const emitted = (NOW - 2000) / 1000;
     const full = sampleEvent({ type: 'inbound', emittedAt: emitted });
     const preview = sampleEvent({ type: 'tag', preview: true, emittedAt: emitted });
@@ -111,7 +87,7 @@ describe('process handler', () => {
     assert.equal(messagesOf(logs, 'front event processed').length, 3);
     assert.deepEqual([...metricsOf(logs).processedByType].sort(), [['assign', 1], ['inbound', 1], ['tag', 1]]);
     assert.deepEqual(metricsOf(logs).lags, [2000, 2000, 2000]);
-    for (const event of [full, preview, app]) assert.equal((await state.store.get(event.id))?.processedAt, new Date(NOW).toISOString());
+    for (const event of [full, preview, app]) assert.equal((await bed.state.store.get(event.id))?.processedAt, new Date(NOW).toISOString());
   });
 
   it('fails a throwing event alone: the events behind it in its conversation wait, other conversations go on', async () => {
@@ -121,7 +97,7 @@ describe('process handler', () => {
     const a1 = sampleEvent({ type: 'tag', conversationId: a });
     const a2 = sampleEvent({ type: 'inbound', conversationId: a });
     const b1 = sampleEvent({ type: 'tag', conversationId: b });
-    const ingest = ingestUnderTest(sqs);
+    const ingest = ingestUnderTest(bed.sqs);
     for (const event of [a1, a2, b1]) await ingest.send(signed('rule', event));
     const records = await receiveRecords();
     assert.equal(records.length, 3, 'one receive returns every message, several of one group');
@@ -142,15 +118,15 @@ describe('process handler', () => {
       durationMs: 0, willRetry: true, retryInSeconds: 7,
     });
     assert.equal(metricsOf(logs).failures, 1);
-    assert.equal((await state.store.get(a1.id))?.attempts, 1);
-    assert.equal(await state.store.get(a2.id), undefined, 'nothing is recorded for an event whose handler did not run');
-    assert.deepEqual(await sqs.receiveAll(sqs.queueUrl, 0), [], 'the retried messages stay hidden until their retry is due');
+    assert.equal((await bed.state.store.get(a1.id))?.attempts, 1);
+    assert.equal(await bed.state.store.get(a2.id), undefined, 'nothing is recorded for an event whose handler did not run');
+    assert.deepEqual(await bed.sqs.receiveAll(bed.sqs.queueUrl, 0), [], 'the retried messages stay hidden until their retry is due');
   });
 
   it('runs a handler that failed again on the next delivery, and records it once it succeeds', async () => {
     // Prepare: a handler that fails on its first run only.
     const event = sampleEvent({ type: 'tag' });
-    await ingestUnderTest(sqs).send(signed('rule', event));
+    await ingestUnderTest(bed.sqs).send(signed('rule', event));
     let runs = 0;
     const attempts: number[] = [];
     const { handler, logs } = underTest(defineHandlers({ ...handlers, tag: (_e, context) => { runs += 1; attempts.push(context.attempt); if (runs === 1) throw new Error('flaky'); } }), { settings: { retryDelaysSeconds: [0] } });
@@ -164,7 +140,7 @@ describe('process handler', () => {
     assert.equal(runs, 2);
     assert.deepEqual(attempts, [1, 2]);
     assert.deepEqual(messagesOf(logs, 'front event processed').map((l) => [l.eventId, l.attempt]), [[event.id, 2]]);
-    const recorded = await state.store.get(event.id);
+    const recorded = await bed.state.store.get(event.id);
     assert.equal(recorded?.processedAt, new Date(NOW).toISOString());
     assert.equal(recorded?.attempts, 1);
   });
@@ -172,7 +148,7 @@ describe('process handler', () => {
   it('skips, with one line, an event whose handler already succeeded', async () => {
     // Prepare
     const event = sampleEvent({ type: 'tag' });
-    await state.store.markProcessed(event.id, new Date('2026-11-20T08:00:00Z'));
+    await bed.state.store.markProcessed(event.id, new Date('2026-11-20T08:00:00Z'));
     await sendRaw(JSON.stringify(event), event.conversation?.id ?? 'g', { [ATTR.scheme]: 'rule', [ATTR.arrival]: 'redriven' });
     let runs = 0;
     const { handler, logs } = underTest(defineHandlers({ ...handlers, tag: () => { runs += 1; } }));
@@ -192,16 +168,16 @@ describe('process handler', () => {
   it('treats an expired record as absent, as DynamoDB TTL would once it deletes it', async () => {
     // Prepare: processed 8 days ago, records kept 7.
     const event = sampleEvent({ type: 'tag' });
-    await state.storeAt(() => NOW - 8 * 86_400_000).markProcessed(event.id, new Date(NOW - 8 * 86_400_000));
+    await bed.state.storeAt(() => NOW - 8 * 86_400_000).markProcessed(event.id, new Date(NOW - 8 * 86_400_000));
     await sendRaw(JSON.stringify(event), randomId('cnv'), { [ATTR.scheme]: 'rule' });
     let runs = 0;
-    const { handler } = underTest(defineHandlers({ ...handlers, tag: () => { runs += 1; } }), { store: state.storeAt(() => NOW) });
+    const { handler } = underTest(defineHandlers({ ...handlers, tag: () => { runs += 1; } }), { store: bed.state.storeAt(() => NOW) });
     // Act
     const response = await handler({ Records: await receiveRecords() });
     // Assess
     assert.deepEqual(response, { batchItemFailures: [] });
     assert.equal(runs, 1);
-    assert.equal((await state.store.get(event.id))?.processedAt, new Date(NOW).toISOString());
+    assert.equal((await bed.state.store.get(event.id))?.processedAt, new Date(NOW).toISOString());
   });
 
   it('moves messages that can never be processed to the DLQ with the reason, and acknowledges them', async () => {
@@ -216,7 +192,7 @@ describe('process handler', () => {
     const response = await handler({ Records: records });
     // Assess
     assert.deepEqual(response, { batchItemFailures: [] });
-    const letters = await sqs.receiveAll(sqs.dlqUrl);
+    const letters = await bed.sqs.receiveAll(bed.sqs.dlqUrl);
     assert.equal(letters.length, 3);
     const byBody = new Map(letters.map((m) => [m.Body, m.MessageAttributes ?? {}]));
     const html = byBody.get('<html>not json</html>');
@@ -264,9 +240,9 @@ describe('process handler', () => {
   it('never runs a handler without the check: with the state table unreachable the record waits, no attempt counted', async () => {
     // Prepare: a store on a port nothing listens on.
     const event = sampleEvent({ type: 'tag' });
-    await ingestUnderTest(sqs).send(signed('rule', event));
+    await ingestUnderTest(bed.sqs).send(signed('rule', event));
     let runs = 0;
-    const down = createDynamoEventStore({ client: createDynamoClient('http://127.0.0.1:9'), tableName: state.tableName });
+    const down = createDynamoEventStore({ client: createDynamoClient('http://127.0.0.1:9'), tableName: bed.state.tableName });
     const { handler, logs } = underTest(defineHandlers({ ...handlers, tag: () => { runs += 1; } }), { store: down, settings: { deferSeconds: 4 } });
     const records = await receiveRecords();
     // Act
@@ -275,12 +251,12 @@ describe('process handler', () => {
     assert.deepEqual(response.batchItemFailures, [{ itemIdentifier: records[0]?.messageId }]);
     assert.equal(runs, 0);
     assert.deepEqual(logs.map((l) => [l.level, l.message, l.eventId, l.reason, l.retryInSeconds]), [['error', 'front event deferred', event.id, 'store_unavailable', 4]]);
-    assert.equal(await state.store.get(event.id), undefined);
+    assert.equal(await bed.state.store.get(event.id), undefined);
   });
 
   it('reports every record of a batch that fails entirely, rather than throwing', async () => {
     // Prepare
-    const ingest = ingestUnderTest(sqs);
+    const ingest = ingestUnderTest(bed.sqs);
     for (let i = 0; i < 3; i++) await ingest.send(signed('rule', sampleEvent({ type: 'tag' })));
     const records = await receiveRecords();
     const { handler } = underTest(defineHandlers({ ...handlers, tag: async () => { throw new Error('down'); } }));
@@ -293,17 +269,17 @@ describe('process handler', () => {
   it('dead-letters an event queued as a reference when the stage has no Front API token, saying so; redriven once there is one, it is processed', async () => {
     // Prepare: a 1.2 MB event, queued by the real ingest logic as a reference; the stage has no token yet.
     const big = sampleEvent({ type: 'inbound', messageBytes: 600_000 });
-    assert.equal((await ingestUnderTest(sqs).send(signed('rule', big))).status, 202);
+    assert.equal((await ingestUnderTest(bed.sqs).send(signed('rule', big))).status, 202);
     const { handler, logs } = underTest();
     // Act
     const records = await receiveRecords();
     const response = await handler({ Records: records });
     // As Lambda does with a batch that did not fail: deleted.
-    await sqs.client.send(new DeleteMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }));
+    await bed.sqs.client.send(new DeleteMessageBatchCommand({ QueueUrl: bed.sqs.queueUrl, Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }));
     // Assess: acknowledged, kept in the DLQ with the reason and what to do; no handler ran.
     assert.deepEqual(response, { batchItemFailures: [] });
     assert.deepEqual(messagesOf(logs, 'front event processed'), []);
-    const letters = await readDeadLetters(sqs.client, sqs.dlqUrl);
+    const letters = await readDeadLetters(bed.sqs.client, bed.sqs.dlqUrl);
     assert.deepEqual(letters.map((l) => [l.eventId, l.reason, l.conversationId]), [[big.id, 'payload_too_large', big.conversation?.id]]);
     assert.match(letters[0]?.detail ?? '', /no Front API token.*redrive/);
 
@@ -311,12 +287,12 @@ describe('process handler', () => {
     const front = await startFakeFront({ token: 'later' });
     try {
       front.record(big);
-      assert.equal((await redrive(sqs.client, sqs.dlqUrl, sqs.queueUrl, letters)).redriven.length, 1);
+      assert.equal((await redrive(bed.sqs.client, bed.sqs.dlqUrl, bed.sqs.queueUrl, letters)).redriven.length, 1);
       const seen: unknown[] = [];
       const logsAfter: LogRecord[] = [];
       const withToken = createProcessHandler({
-        registry: defineHandlers({ default: (event) => { seen.push(event.body); } }), sqs: sqs.client, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl,
-        store: state.store, logger: recordingLogger(logsAfter), sendDeadlineMs: 1000, settings: DEFAULT_SETTINGS,
+        registry: defineHandlers({ default: (event) => { seen.push(event.body); } }), sqs: bed.sqs.client, queueUrl: bed.sqs.queueUrl, dlqUrl: bed.sqs.dlqUrl,
+        store: bed.state.store, logger: recordingLogger(logsAfter), sendDeadlineMs: 1000, settings: DEFAULT_SETTINGS,
         front: {
           client: new FrontApiClient({ baseUrl: front.url, token: async () => 'later', budget: new InMemoryRateBudget(600) }),
           token: { source: 'test', get: async () => 'later' },
@@ -337,7 +313,7 @@ describe('process handler', () => {
     // stage without a Front API token, and a message that is not JSON (its conversation cannot be known).
     const failing = sampleEvent({ type: 'tag' });
     const big = sampleEvent({ type: 'inbound', messageBytes: 600_000 });
-    const ingest = ingestUnderTest(sqs);
+    const ingest = ingestUnderTest(bed.sqs);
     assert.equal((await ingest.send(signed('rule', failing))).status, 202);
     assert.equal((await ingest.send(signed('rule', big))).status, 202);
     await sendRaw('not json', randomId('cnv'));

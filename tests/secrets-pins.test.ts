@@ -4,36 +4,20 @@
  * SSM is failing, slow or unreachable (the SDK client the store builds when none is given).
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { appEnvelope, sampleEvent } from '../lib/front/samples.ts';
 import { createSecretStore, SECRET_MAX_AGE_SECONDS, secretSourcesFromEnv } from '../lib/secrets.ts';
 import { startBlackhole, startSilentServer } from './helpers/hanging.ts';
 import { ingestUnderTest, signed } from './helpers/ingest.ts';
-import { ssmClient, startFakeSsm, type FakeSsm } from './helpers/ssm.ts';
-import { startTestSqs, type TestSqs } from './helpers/sqs.ts';
+import { secretsTestbed, ssmClient } from './helpers/ssm.ts';
 
 const RULE_PARAM = '/front-webhooks/pins/rule-secret';
 const APP_PARAM = '/front-webhooks/pins/app-secret';
 
-let sqs: TestSqs;
-let ssm: FakeSsm;
-before(async () => {
-  sqs = await startTestSqs('secrets-pins');
-  ssm = await startFakeSsm();
-});
-after(async () => {
-  await ssm.close();
-  await sqs.stop();
-});
-beforeEach(async () => {
-  await sqs.reset();
-  ssm.parameters.clear();
-  ssm.calls.length = 0;
-  delete ssm.failWith;
-});
+const bed = secretsTestbed('secrets-pins');
 
 /** The names of the parameters read so far, in order. */
-const reads = () => ssm.calls.filter((c) => c.target === 'AmazonSSM.GetParameter').map((c) => c.body.Name);
+const reads = () => bed.ssm.calls.filter((c) => c.target === 'AmazonSSM.GetParameter').map((c) => c.body.Name);
 
 async function until(condition: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -46,10 +30,10 @@ async function until(condition: () => boolean | Promise<boolean>, ms = 3000): Pr
 describe('which setting holds a scheme\'s secret', () => {
   it('uses the SSM parameter when FRONT_RULE_SECRET is set but empty or blank, and the value when it holds one', async () => {
     // Prepare
-    ssm.parameters.set(RULE_PARAM, 'from-ssm');
+    bed.ssm.parameters.set(RULE_PARAM, 'from-ssm');
     const withEnv = (value: string) => {
-      const secrets = createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET: value, FRONT_RULE_SECRET_PARAM: RULE_PARAM }), ssmClient(ssm.endpoint));
-      return ingestUnderTest(sqs, { secrets });
+      const secrets = createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET: value, FRONT_RULE_SECRET_PARAM: RULE_PARAM }), ssmClient(bed.ssm.endpoint));
+      return ingestUnderTest(bed.sqs, { secrets });
     };
     // Act
     const empty = await withEnv('').send(signed('rule', sampleEvent(), { secret: 'from-ssm' }));
@@ -64,8 +48,8 @@ describe('which setting holds a scheme\'s secret', () => {
 
   it('verifies each scheme with its own literal value, without reading SSM', async () => {
     // Prepare
-    const secrets = createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET: 'rule-literal', FRONT_APP_SECRET: 'app-old, app-new', FRONT_APP_SECRET_PARAM: APP_PARAM }), ssmClient(ssm.endpoint));
-    const ingest = ingestUnderTest(sqs, { secrets });
+    const secrets = createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET: 'rule-literal', FRONT_APP_SECRET: 'app-old, app-new', FRONT_APP_SECRET_PARAM: APP_PARAM }), ssmClient(bed.ssm.endpoint));
+    const ingest = ingestUnderTest(bed.sqs, { secrets });
     // Act
     const statuses = [
       (await ingest.send(signed('rule', sampleEvent(), { secret: 'rule-literal' }))).status,
@@ -80,8 +64,8 @@ describe('which setting holds a scheme\'s secret', () => {
 
   it('answers 401 naming both settings of the scheme when neither holds anything', async () => {
     // Prepare
-    const secrets = createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET: '', FRONT_RULE_SECRET_PARAM: '', FRONT_APP_SECRET_PARAM: '' }), ssmClient(ssm.endpoint));
-    const ingest = ingestUnderTest(sqs, { secrets });
+    const secrets = createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET: '', FRONT_RULE_SECRET_PARAM: '', FRONT_APP_SECRET_PARAM: '' }), ssmClient(bed.ssm.endpoint));
+    const ingest = ingestUnderTest(bed.sqs, { secrets });
     // Act
     const rule = await ingest.send(signed('rule', sampleEvent()));
     const app = await ingest.send(signed('app', appEnvelope(sampleEvent())));
@@ -94,27 +78,27 @@ describe('which setting holds a scheme\'s secret', () => {
 
   it('reads at cold start every secret held in SSM, and only those', async () => {
     // Prepare
-    ssm.parameters.set(RULE_PARAM, 'rule-from-ssm');
-    ssm.parameters.set(APP_PARAM, 'app-from-ssm');
-    const both = createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET_PARAM: RULE_PARAM, FRONT_APP_SECRET_PARAM: APP_PARAM }), ssmClient(ssm.endpoint));
-    const appOnly = createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET: 'rule-literal', FRONT_APP_SECRET_PARAM: APP_PARAM }), ssmClient(ssm.endpoint));
+    bed.ssm.parameters.set(RULE_PARAM, 'rule-from-ssm');
+    bed.ssm.parameters.set(APP_PARAM, 'app-from-ssm');
+    const both = createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET_PARAM: RULE_PARAM, FRONT_APP_SECRET_PARAM: APP_PARAM }), ssmClient(bed.ssm.endpoint));
+    const appOnly = createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET: 'rule-literal', FRONT_APP_SECRET_PARAM: APP_PARAM }), ssmClient(bed.ssm.endpoint));
     // Act
     await both.preload();
     const afterBoth = reads();
-    ssm.calls.length = 0;
+    bed.ssm.calls.length = 0;
     await appOnly.preload();
     // Assess
     assert.deepEqual(afterBoth.sort(), [APP_PARAM, RULE_PARAM]);
     assert.deepEqual(reads(), [APP_PARAM]);
-    assert.ok(ssm.calls.every((c) => c.body.WithDecryption === true));
+    assert.ok(bed.ssm.calls.every((c) => c.body.WithDecryption === true));
   });
 });
 
 describe('reading SSM', () => {
   it('joins requests that arrive together at a cold start into one read of the parameter', async () => {
     // Prepare
-    ssm.parameters.set(RULE_PARAM, 'rule-from-ssm');
-    const ingest = ingestUnderTest(sqs, { secrets: createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET_PARAM: RULE_PARAM }), ssmClient(ssm.endpoint)) });
+    bed.ssm.parameters.set(RULE_PARAM, 'rule-from-ssm');
+    const ingest = ingestUnderTest(bed.sqs, { secrets: createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET_PARAM: RULE_PARAM }), ssmClient(bed.ssm.endpoint)) });
     // Act
     const responses = await Promise.all([1, 2, 3].map(() => ingest.send(signed('rule', sampleEvent(), { secret: 'rule-from-ssm' }))));
     // Assess
@@ -125,12 +109,12 @@ describe('reading SSM', () => {
   it('re-reads a value in the background once it is older than 5 minutes, never before, with nothing but requests going on', async () => {
     // Prepare
     let clock = 1_000_000;
-    ssm.parameters.set(RULE_PARAM, 'rule-before');
-    const secrets = createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET_PARAM: RULE_PARAM }), ssmClient(ssm.endpoint), () => clock);
-    const ingest = ingestUnderTest(sqs, { secrets });
+    bed.ssm.parameters.set(RULE_PARAM, 'rule-before');
+    const secrets = createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET_PARAM: RULE_PARAM }), ssmClient(bed.ssm.endpoint), () => clock);
+    const ingest = ingestUnderTest(bed.sqs, { secrets });
     const status = async (secret: string) => (await ingest.send(signed('rule', sampleEvent(), { secret }))).status;
     assert.equal(await status('rule-before'), 202); // the cold read
-    ssm.parameters.set(RULE_PARAM, 'rule-after');
+    bed.ssm.parameters.set(RULE_PARAM, 'rule-after');
     // Act + Assess: exactly the max age is still fresh
     clock += SECRET_MAX_AGE_SECONDS * 1000;
     assert.equal(await status('rule-before'), 202);
@@ -149,8 +133,8 @@ describe('reading SSM', () => {
 
   it('answers 503 secrets_unavailable for a parameter SSM returns without a value', async () => {
     // Prepare
-    ssm.parameters.set(RULE_PARAM, undefined);
-    const ingest = ingestUnderTest(sqs, { secrets: createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET_PARAM: RULE_PARAM }), ssmClient(ssm.endpoint)) });
+    bed.ssm.parameters.set(RULE_PARAM, undefined);
+    const ingest = ingestUnderTest(bed.sqs, { secrets: createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET_PARAM: RULE_PARAM }), ssmClient(bed.ssm.endpoint)) });
     // Act
     const response = await ingest.send(signed('rule', sampleEvent()));
     // Assess
@@ -168,14 +152,14 @@ describe('the SSM client the store builds (AWS_ENDPOINT_URL_SSM, as a deployed f
   });
   const coldIngest = (endpoint: string) => {
     process.env.AWS_ENDPOINT_URL_SSM = endpoint;
-    return ingestUnderTest(sqs, { secrets: createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET_PARAM: RULE_PARAM })) });
+    return ingestUnderTest(bed.sqs, { secrets: createSecretStore(secretSourcesFromEnv({ FRONT_RULE_SECRET_PARAM: RULE_PARAM })) });
   };
 
   it('reads the parameter through it', async () => {
     // Prepare
-    ssm.parameters.set(RULE_PARAM, 'rule-from-ssm');
+    bed.ssm.parameters.set(RULE_PARAM, 'rule-from-ssm');
     // Act
-    const response = await coldIngest(ssm.endpoint).send(signed('rule', sampleEvent(), { secret: 'rule-from-ssm' }));
+    const response = await coldIngest(bed.ssm.endpoint).send(signed('rule', sampleEvent(), { secret: 'rule-from-ssm' }));
     // Assess
     assert.equal(response.status, 202);
     assert.deepEqual(reads(), [RULE_PARAM]);
@@ -183,8 +167,8 @@ describe('the SSM client the store builds (AWS_ENDPOINT_URL_SSM, as a deployed f
 
   it('tries a failing SSM twice, then answers 503', async () => {
     // Prepare
-    ssm.failWith = 500;
-    const ingest = coldIngest(ssm.endpoint);
+    bed.ssm.failWith = 500;
+    const ingest = coldIngest(bed.ssm.endpoint);
     // Act
     const response = await ingest.send(signed('rule', sampleEvent()));
     // Assess
