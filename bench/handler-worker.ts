@@ -2,8 +2,10 @@
  * One built handler in its own process, driven over IPC by bench/ingest.ts. It imports the bundle named in argv,
  * receives the events once (`{ events }`, by payload label), then for each `{ payload, n }` calls the handler n
  * times in sequence over that payload's events and answers the CPU (user + system, process.cpuUsage, since the end
- * of its previous round) and wall time per call. Each handler has its own process, so neither pays for the other's heap, GC or JIT; stdout (the
- * ingest log lines) goes to /dev/null. Bundled by the benchmark and run with plain `node`, like the bundles.
+ * of its previous round) and wall time per call. Each handler has its own process, so neither pays for the other's
+ * heap, GC or JIT; stdout (the ingest log lines) goes to /dev/null. A bundle that exports `setStep`
+ * (bench/ingest-steps.ts) also takes `{ step }`, which picks what its next rounds run. Bundled by the benchmark and
+ * run with plain `node`, like the bundles.
  */
 import dns from 'node:dns';
 import { pathToFileURL } from 'node:url';
@@ -14,10 +16,10 @@ const lookup = dns.lookup as (...args: unknown[]) => unknown;
 (dns as { lookup: unknown }).lookup = (host: string, ...rest: unknown[]) => lookup(host.endsWith('.localhost') ? '127.0.0.1' : host, ...rest);
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
-export type WorkerMessage = { events: Record<string, APIGatewayProxyEventV2[]> } | { payload: string; n: number };
+export type WorkerMessage = { events: Record<string, APIGatewayProxyEventV2[]> } | { payload: string; n: number } | { step: string };
 export type WorkerReply = { ready: true } | { cpuUs: number; wallUs: number } | { error: string };
 
-const { handler } = await import(pathToFileURL(process.argv[2] ?? '').href) as { handler: Handler };
+const { handler, setStep } = await import(pathToFileURL(process.argv[2] ?? '').href) as { handler: Handler; setStep?: (step: string) => void };
 let events: Record<string, APIGatewayProxyEventV2[]> = {};
 let next = 0; // a request never repeats an event the handler saw just before
 let since = process.cpuUsage();
@@ -27,6 +29,13 @@ const reply = (message: WorkerReply) => process.send!(message);
 process.on('message', async (message: WorkerMessage) => {
   if ('events' in message) {
     events = message.events;
+    reply({ ready: true });
+    return;
+  }
+  if ('step' in message) {
+    // bench/ingest-steps.ts: which rung the next rounds run.
+    if (!setStep) return reply({ error: 'this bundle has no steps' });
+    setStep(message.step);
     reply({ ready: true });
     return;
   }

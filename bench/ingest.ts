@@ -33,6 +33,7 @@ const SECRET = 'bench-rule-secret-0123456789abcdef';
 const INGEST = 'dist/ingest/index.mjs';
 const BASELINE = 'dist/bench/baseline/index.mjs';
 const WORKER = 'dist/bench/handler-worker.mjs';
+const STEPS_BUNDLE = 'dist/bench/ingest-steps/index.mjs';
 /** Distinct events per payload (ids, conversations, signatures), cycled through by the warm rounds. */
 const POOL = 50;
 
@@ -141,6 +142,10 @@ class Worker {
     await this.ask({ events });
   }
 
+  async step(step: Step): Promise<void> {
+    await this.ask({ step });
+  }
+
   async round(payload: string, n: number): Promise<{ cpuUs: number; wallUs: number }> {
     const reply = await this.ask({ payload, n });
     if (!('cpuUs' in reply)) throw new Error(`${this.name}: unexpected reply`);
@@ -206,6 +211,63 @@ async function warmCpu(sqs: SqsChild, pools: Signed[][], scale: number): Promise
   } finally {
     ingest.stop();
     baseline.stop();
+  }
+}
+
+// ---- where ingest's CPU goes: the rungs of bench/ingest-steps.ts in one process ----
+
+/** The rungs of bench/ingest-steps.ts, in order. */
+export const STEPS = ['send', 'attributes', 'deadline', 'no-log', 'ingest'] as const;
+export type Step = (typeof STEPS)[number];
+
+export interface StepsRow {
+  label: string;
+  n: number;
+  /** Median CPU per request of each rung. */
+  cpuUs: Record<Step, number>;
+  /** Median over the rounds of each rung's CPU minus the rung before it in the same round: what that piece adds. */
+  addedUs: Record<Step, number>;
+  /** Median over the rounds of ingest ÷ send in the same round. */
+  ratio: number;
+}
+
+const STEP_ROUNDS = 41;
+
+/**
+ * Each rung adds one piece of ingest's work to the one before; all run in one process, switched between rounds of n
+ * requests (order reversed every other round). What a piece adds is the median, over the rounds, of the difference
+ * between its rung and the previous one measured in the same round, so a slow stretch of the machine falls on both.
+ */
+async function ingestSteps(sqs: SqsChild, pools: Signed[][], scale: number): Promise<StepsRow[]> {
+  const worker = new Worker('ingest steps', STEPS_BUNDLE, handlerEnv(sqs));
+  try {
+    // The baseline's events: the signed API Gateway event plus the ids ingest derives, for the rungs below createIngest.
+    await worker.start(Object.fromEntries(PAYLOADS.map((p, i) => [p.label, pools[i]!.map((s) => s.baseline)])));
+    const n = (i: number) => Math.max(10, Math.round((pools[i]![0]!.body.length > 20_000 ? 50 : 100) * scale));
+    const rounds: Array<Array<Record<Step, number>>> = PAYLOADS.map(() => []);
+    for (let round = -3; round < STEP_ROUNDS; round++) {
+      for (const [i, p] of PAYLOADS.entries()) {
+        const figures = {} as Record<Step, number>;
+        for (const step of round % 2 === 0 ? STEPS : [...STEPS].reverse()) {
+          await worker.step(step);
+          figures[step] = (await worker.round(p.label, n(i))).cpuUs;
+        }
+        if (round >= 0) rounds[i]!.push(figures); // the first 3 rounds warm every rung up
+      }
+    }
+    return PAYLOADS.map((p, i) => {
+      const list = rounds[i]!;
+      const each = <T>(f: (step: Step, index: number) => T) => Object.fromEntries(STEPS.map((step, k) => [step, f(step, k)])) as Record<Step, T>;
+      return {
+        label: p.label,
+        n: n(i),
+        cpuUs: each((step) => median(list.map((r) => r[step]))),
+        addedUs: each((step, k) => (k === 0 ? 0 : median(list.map((r) => r[step] - r[STEPS[k - 1]!])))),
+        ratio: median(list.map((r) => r.ingest / r.send)),
+      };
+    });
+  } finally {
+    worker.stop();
   }
 }
 
@@ -299,6 +361,7 @@ const size = (path: string) => statSync(path).size;
 
 export interface IngestBenchResult {
   warm: WarmRow[];
+  steps: StepsRow[];
   cold: ReturnType<typeof coldStart>;
   logic: Awaited<ReturnType<typeof logicBesideFloor>>;
   bytes: { ingest: number; ingestZip: number; baseline: number; functions: Array<{ name: string; bundle: number; zip: number }> };
@@ -308,15 +371,17 @@ export async function runIngestBench(options: { scale?: number; coldRuns?: numbe
   const scale = options.scale ?? 1;
   mkdirSync('dist/bench', { recursive: true });
   await build(bundleOptions('bench/baseline-handler.ts', BASELINE));
+  await build(bundleOptions('bench/ingest-steps.ts', STEPS_BUNDLE));
   await build({ entryPoints: ['bench/handler-worker.ts'], outfile: WORKER, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
   const pools = PAYLOADS.map((p) => Array.from({ length: POOL }, () => signed(p.make())));
   const sqs = await startSqsChild();
   try {
     const warm = await warmCpu(sqs, pools, scale);
+    const steps = await ingestSteps(sqs, pools, scale);
     const cold = coldStart(sqs, options.coldRuns ?? 15);
     const logic = await logicBesideFloor(pools, scale);
     return {
-      warm, cold, logic,
+      warm, steps, cold, logic,
       bytes: {
         ingest: size(INGEST), ingestZip: size('dist/ingest.zip'), baseline: size(BASELINE),
         functions: FUNCTIONS.map((name) => ({ name, bundle: size(`dist/${name}/index.mjs`), zip: size(`dist/${name}.zip`) })),
@@ -332,9 +397,10 @@ const ms = (value: number) => `${value.toFixed(1)} ms`;
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
 const x = (value: number) => `${value.toFixed(2)}×`;
+const delta = (value: number) => `${value < 0 ? '−' : '+'}${Math.abs(value).toFixed(0)} µs`;
 
 export function formatIngest(result: IngestBenchResult): string {
-  const { warm, cold, logic, bytes } = result;
+  const { warm, steps, cold, logic, bytes } = result;
   return [
     'Warm CPU per request (user + system, `process.cpuUsage`) of the built ingest bundle beside the baseline',
     '(bench/baseline-handler.ts: a handler that only does `SendMessage` with the same SDK, built by the same',
@@ -352,6 +418,21 @@ export function formatIngest(result: IngestBenchResult): string {
     ...warm.map((r) =>
       `| ${r.label} | ${r.bytes} B | ${us(r.baseline.cpuUs)} | ${us(r.ingest.cpuUs)} | **${x(median(r.pairRatios))}** | ` +
       `${x(quantile(r.pairRatios, 0.25))}–${x(quantile(r.pairRatios, 0.75))} | ${us(r.baseline.wallUs)} / ${us(r.ingest.wallUs)} (N=${r.n}) |`),
+    '',
+    'Where ingest\'s CPU goes (bench/ingest-steps.ts): rungs that each add one piece of ingest\'s work, in one `node`',
+    `process against the same fauxqs, switched between rounds of N requests (order reversed every other round), ${STEP_ROUNDS} rounds`,
+    'after 3 of warm-up. Each cell: the rung\'s median CPU per request and, in brackets, the median over the rounds of its',
+    'CPU minus the previous rung\'s in the same round, which is what that piece adds. "send" is SendMessage on the client',
+    'ingest builds (bounded times, 3 attempts); "+ attributes" adds the message attributes the process function and the',
+    'DLQ tools read; "+ deadline" sends through sendToQueue, which bounds the whole send with an AbortSignal; "+ verify,',
+    'parse, validate" is createIngest without its log line; "+ log line" is the handler Lambda runs:',
+    '',
+    '| payload | send | + attributes | + deadline | + verify, parse, validate | + log line (ingest) | ingest ÷ send |',
+    '|---|---|---|---|---|---|---|',
+    ...steps.map((r) => {
+      const cell = (step: Step) => `${us(r.cpuUs[step])}${step === 'send' ? '' : ` (${delta(r.addedUs[step])})`}`;
+      return `| ${r.label} | ${STEPS.map(cell).join(' | ')} | ${x(r.ratio)} (N=${r.n}) |`;
+    }),
     '',
     `Cold start, a fresh \`node\` per run, ingest and baseline alternating, median of ${cold.runs} each: the import of the`,
     'bundle, then one signed preview sent to fauxqs (202); secrets from environment variables (no SSM read).',
