@@ -2,7 +2,7 @@
  * Where ingest's CPU goes beyond a bare SendMessage: one bundle holding the rungs from "SendMessage with ingest's
  * client" up to the real ingest handler (functions/ingest.ts), each adding one piece of ingest's work. bench/ingest.ts
  * runs it in one process (bench/handler-worker.ts) and switches rung between rounds (`setStep`), so the rungs share
- * one heap, one JIT and one connection pool, and their differences are what each piece costs, not process noise.
+ * one heap and one JIT, and their differences are what each piece costs, not process noise.
  * Built with scripts/build.ts `bundleOptions`, like the functions. The rungs, in order:
  * - `send`: SendMessage of the body with the group and deduplication ids, on the client ingest builds
  *   (createSqsClient: bounded connect and request times, 3 attempts);
@@ -21,7 +21,6 @@ import { createSqsClient, eventAttributes, sendToQueue, toAttributes, type Queue
 import { createSecretStore, secretSourcesFromEnv } from '../lib/secrets.ts';
 import type { Step } from './ingest.ts';
 
-
 const config = ingestConfigFromEnv(process.env);
 const sqs = createSqsClient(config.sendDeadlineMs);
 const withoutLog = createIngest({
@@ -39,11 +38,12 @@ const ACCEPTED: APIGatewayProxyStructuredResultV2 = { statusCode: 202, headers: 
 /** The event's message as ingest builds it, from the ids bench/ingest.ts puts in the x-bench-* headers. */
 function messageOf(event: APIGatewayProxyEventV2): QueuedMessage {
   const id = event.headers['x-bench-deduplication-id'] ?? '';
+  const eventType = event.headers['x-bench-event-type'] ?? '';
   return {
     body: event.body ?? '',
     groupId: event.headers['x-bench-group-id'] ?? '',
     deduplicationId: id,
-    attributes: eventAttributes({ eventId: id, eventType: 'inbound', scheme: 'rule', receivedAt: new Date().toISOString(), encoding: 'utf8' }),
+    attributes: eventAttributes({ eventId: id, eventType, scheme: 'rule', receivedAt: new Date().toISOString(), encoding: 'utf8' }),
   };
 }
 

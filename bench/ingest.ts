@@ -53,7 +53,7 @@ function signed(event: ReturnType<typeof sampleEvent>): Signed {
   const body = Buffer.from(JSON.stringify(event));
   const request: WebhookRequest = { method: 'POST', path: '/webhooks/front', headers: signedHeaders('rule', SECRET, body), body };
   const ingest = toHttpApiEvent(request);
-  const baseline = { ...ingest, headers: { ...ingest.headers, 'x-bench-group-id': groupIdOf(event), 'x-bench-deduplication-id': fifoId(event.id) } };
+  const baseline = { ...ingest, headers: { ...ingest.headers, 'x-bench-group-id': groupIdOf(event), 'x-bench-deduplication-id': fifoId(event.id), 'x-bench-event-type': event.type } };
   return { body, ingest, baseline };
 }
 
