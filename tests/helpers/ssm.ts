@@ -63,7 +63,6 @@ export function ssmClient(endpoint: string): SSMClient {
   return createSsmClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 }
 
-
 export interface SecretsTestbed {
   /** fauxqs: where ingest queues what it accepts. */
   readonly sqs: TestSqs;
